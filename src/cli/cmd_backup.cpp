@@ -1,0 +1,167 @@
+// backup create | get | describe | delete
+#include <algorithm>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "repo/lock.h"
+#include "source/fs/fs_backup.h"
+
+namespace cairn {
+
+using nlohmann::json;
+
+namespace {
+bool valid_backup_name(const std::string& name) {
+  if (name.empty() || name.size() > 253) return false;
+  for (char c : name)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_')) return false;
+  return true;
+}
+
+Result<std::map<std::string, std::string>> parse_labels(const std::vector<std::string>& items) {
+  std::map<std::string, std::string> out;
+  for (const std::string& item : items) {
+    auto eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) return invalid_argument("label \"" + item + "\" is not of the form key=value");
+    out[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  return out;
+}
+
+std::string u64(uint64_t v) { return std::to_string(v); }
+}  // namespace
+
+int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
+  if (!valid_backup_name(a.name)) {
+    std::fprintf(stderr,
+                 "error: backup name \"%s\" is not valid: use letters, digits, '-', '.' and '_' (at most 253).\n",
+                 a.name.c_str());
+    return kExitUsage;
+  }
+  FsBackupOptions options;
+  options.name = a.name;
+  for (const std::string& p : a.paths) {
+    Result<std::string> norm = normalize_backup_path(p);
+    exit_on_error(norm.status());
+    options.paths.push_back(*norm);
+  }
+  options.exclude_globs = a.excludes;
+  options.exclude_marker = a.exclude_marker;
+  Result<std::map<std::string, std::string>> labels = parse_labels(a.labels);
+  exit_on_error(labels.status());
+  options.labels = *labels;
+  options.use_parent = !a.full;
+
+  auto repo = open_repository(g, true);
+  Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "backup", a.name);
+  exit_on_error(lock.status());
+
+  BackupProgress progress;
+  double start = monotonic_seconds();
+  Result<SnapshotManifest> result = [&] {
+    ProgressPrinter printer(!g.quiet && !g.no_progress, [&](double t) {
+      double rate = t > 0 ? progress.bytes_done / t : 0;
+      return format_duration(t) + "  " + u64(progress.files_done) + "/" + u64(progress.files_total) + " files  " +
+             format_size(progress.bytes_done) + "/" + format_size(progress.bytes_total) + "  " +
+             format_size(static_cast<uint64_t>(rate)) + "/s  added " + format_size(progress.bytes_added) +
+             (progress.errors ? "  errors " + u64(progress.errors) : "");
+    });
+    return run_fs_backup(*repo, options, &progress);
+  }();
+  if (!result.is_ok()) {
+    std::fprintf(stderr, "error: backup \"%s\" failed and was not saved: %s.\n", a.name.c_str(),
+                 result.status().message().c_str());
+    if (result.status().code() == ErrorCode::kLocked) return kExitLocked;
+    return kExitFailure;
+  }
+  const SnapshotManifest& m = *result;
+  for (const auto& w : m.warnings) log_warning(printable_path(w.path) + ": " + w.message);
+  for (const auto& e : m.errors) log_warning(printable_path(e.path) + ": " + e.message);
+  double secs = monotonic_seconds() - start;
+  {
+    std::printf("backup \"%s\" %s: %llu files (%llu unchanged), %s read, %s added, in %s\n", m.name.c_str(),
+                backup_status_name(m.status), static_cast<unsigned long long>(m.stats.files),
+                static_cast<unsigned long long>(m.stats.files_unchanged), format_size(m.stats.bytes_read).c_str(),
+                format_size(m.stats.bytes_added).c_str(), format_duration(secs).c_str());
+  }
+  if (m.status == BackupStatus::kPartiallyFailed) {
+    std::fprintf(stderr, "error: %zu entries could not be backed up; see 'cairn backup describe %s'.\n",
+                 m.errors.size(), m.name.c_str());
+    return kExitPartial;
+  }
+  return kExitOk;
+}
+
+int cmd_backup_get(const GlobalOptions& g, const BackupGetArgs& a) {
+  auto repo = open_repository(g, false);
+  Result<std::vector<SnapshotManifest>> snaps = repo->list_snapshots();
+  exit_on_error(snaps.status());
+  std::vector<SnapshotManifest> rows = std::move(*snaps);
+  // Backups still running show as InProgress, from their locks.
+  Result<std::vector<LockInfo>> locks = list_locks(*repo);
+  if (locks.is_ok()) {
+    TimeNs now = system_clock().now();
+    for (const LockInfo& l : *locks) {
+      if (l.operation != "backup" || lock_is_stale(l, now)) continue;
+      if (std::any_of(rows.begin(), rows.end(), [&](const auto& s) { return s.name == l.subject; })) continue;
+      SnapshotManifest m;
+      m.name = l.subject;
+      m.status = BackupStatus::kInProgress;
+      m.started = l.created;
+      m.hostname = l.hostname;
+      rows.push_back(m);
+    }
+  }
+  Result<std::map<std::string, std::string>> selector = parse_labels([&] {
+    std::vector<std::string> parts;
+    size_t start = 0;
+    while (!a.selector.empty() && start <= a.selector.size()) {
+      size_t comma = a.selector.find(',', start);
+      parts.push_back(a.selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      if (comma == std::string::npos) break;
+      start = comma + 1;
+    }
+    return parts;
+  }());
+  exit_on_error(selector.status());
+  std::vector<SnapshotManifest> shown;
+  for (auto& m : rows) {
+    if (!a.names.empty() && std::find(a.names.begin(), a.names.end(), m.name) == a.names.end()) continue;
+    bool match = true;
+    for (const auto& [k, v] : *selector) {
+      auto it = m.labels.find(k);
+      match &= it != m.labels.end() && it->second == v;
+    }
+    if (match) shown.push_back(std::move(m));
+  }
+  for (const std::string& n : a.names) {
+    if (std::none_of(shown.begin(), shown.end(), [&](const auto& s) { return s.name == n; })) {
+      std::fprintf(stderr, "error: no backup named \"%s\".\n", n.c_str());
+      return kExitFailure;
+    }
+  }
+  std::sort(shown.begin(), shown.end(), [](const auto& x, const auto& y) { return x.started > y.started; });
+  if (json_output(g)) {
+    json items = json::array();
+    for (const auto& m : shown) items.push_back(json::parse(snapshot_to_json(m, false, -1)));
+    std::printf("%s\n", json{{"items", items}}.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+    return kExitOk;
+  }
+  Table t({"NAME", "STATUS", "ERRORS", "WARNINGS", "CREATED", "DURATION", "SIZE", "ADDED"});
+  for (const auto& m : shown) {
+    bool done = m.status != BackupStatus::kInProgress;
+    t.add_row({m.name, backup_status_name(m.status), u64(m.errors.size()), u64(m.warnings.size()),
+               format_human_time(m.started), done ? format_duration(m.duration_seconds()) : "",
+               done ? format_size(m.stats.bytes) : "", done ? format_size(m.stats.bytes_added) : ""});
+  }
+  std::fputs(t.render().c_str(), stdout);
+  return kExitOk;
+}
+
+}  // namespace cairn

@@ -1,0 +1,90 @@
+// restore create
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "cli/progress.h"
+#include "common/clock.h"
+#include "restore/restorer.h"
+
+namespace cairn {
+
+using nlohmann::json;
+
+namespace {
+std::string timestamp_suffix() {
+  std::string t = format_rfc3339(system_clock().now());  // 2026-11-22T01:02:03Z
+  std::string out;
+  for (char c : t)
+    if (std::isdigit(static_cast<unsigned char>(c))) out += c;
+  return out;
+}
+}  // namespace
+
+int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
+  std::string name = a.name.empty() ? a.from_backup + "-" + timestamp_suffix() : a.name;
+  std::error_code ec;
+  std::string target = std::filesystem::absolute(a.target, ec).lexically_normal().string();
+  if (ec || a.target.empty()) {
+    std::fprintf(stderr, "error: the restore target \"%s\" is not a usable path.\n", a.target.c_str());
+    return kExitUsage;
+  }
+  auto repo = open_repository(g, true);
+  Result<SnapshotManifest> snap = repo->load_snapshot(a.from_backup);
+  exit_on_error(snap.status());
+
+  RestoreOptions options;
+  options.target = target;
+  options.includes = a.includes;
+  options.restore_owner = geteuid() == 0;
+  RestoreProgress progress;
+  double start = monotonic_seconds();
+  Result<RestoreResult> result = [&] {
+    ProgressPrinter printer(!g.quiet && !g.no_progress && !json_output(g), [&](double t) {
+      double rate = t > 0 ? progress.bytes_done / t : 0;
+      return format_duration(t) + "  " + std::to_string(progress.files_done) + "/" +
+             std::to_string(progress.files_total) + " files  " + format_size(progress.bytes_done) + "/" +
+             format_size(progress.bytes_total) + "  " + format_size(static_cast<uint64_t>(rate)) + "/s";
+    });
+    return restore_snapshot(*repo, *snap, options, &progress);
+  }();
+  exit_on_error(result.status());
+  const RestoreResult& r = *result;
+  double secs = monotonic_seconds() - start;
+  const char* status = r.errors.empty() ? "Completed" : "PartiallyFailed";
+  if (json_output(g)) {
+    json j = {{"name", name},
+              {"backup", a.from_backup},
+              {"status", status},
+              {"target", target},
+              {"files", r.files},
+              {"directories", r.directories},
+              {"symlinks", r.symlinks},
+              {"hardlinks", r.hardlinks},
+              {"bytes", r.bytes},
+              {"duration_seconds", secs},
+              {"errors", json::array()}};
+    for (const auto& e : r.errors) j["errors"].push_back({{"path", e.path}, {"message", e.message}});
+    std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
+  } else {
+    for (const auto& e : r.errors) std::fprintf(stderr, "error: %s: %s\n", printable_path(e.path).c_str(), e.message.c_str());
+    std::printf("restore \"%s\" from backup \"%s\" %s: %llu files, %llu folders, %llu symlinks, %llu hard links, %s into %s in %s\n",
+                name.c_str(), a.from_backup.c_str(), status, static_cast<unsigned long long>(r.files),
+                static_cast<unsigned long long>(r.directories), static_cast<unsigned long long>(r.symlinks),
+                static_cast<unsigned long long>(r.hardlinks), format_size(r.bytes).c_str(), target.c_str(),
+                format_duration(secs).c_str());
+  }
+  if (!r.errors.empty()) {
+    if (!json_output(g))
+      std::fprintf(stderr, "error: %zu entries were not restored (listed above); the others were.\n", r.errors.size());
+    return kExitPartial;
+  }
+  return kExitOk;
+}
+
+}  // namespace cairn

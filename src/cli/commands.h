@@ -1,0 +1,66 @@
+// The commands, one function each, separate from flag parsing (app.cpp) so
+// that only one file pays for CLI11. Each returns an exit code.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "cli/context.h"
+
+namespace cairn {
+
+struct RepoInitArgs {
+  int compression_level = 3;
+  uint32_t pack_size_mib = 32;
+  uint32_t kdf_memory_mib = 64;
+  uint32_t kdf_iterations = 3;
+};
+int cmd_repo_init(const GlobalOptions& g, const RepoInitArgs& a);
+
+struct RepoCheckArgs {
+  bool read_data = false;
+};
+int cmd_repo_check(const GlobalOptions& g, const RepoCheckArgs& a);
+int cmd_repo_stats(const GlobalOptions& g);
+
+struct BackupCreateArgs {
+  std::string name;
+  std::vector<std::string> paths;
+  std::vector<std::string> excludes;
+  std::string exclude_marker = ".cairn-exclude";
+  std::vector<std::string> labels;  // k=v
+  bool full = false;                // ignore the parent: read every file
+};
+int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a);
+
+struct BackupGetArgs {
+  std::vector<std::string> names;
+  std::string selector;  // k=v[,k2=v2]
+};
+int cmd_backup_get(const GlobalOptions& g, const BackupGetArgs& a);
+
+struct BackupDescribeArgs {
+  std::string name;
+  bool details = false;
+};
+int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a);
+
+struct BackupDeleteArgs {
+  std::vector<std::string> names;
+  bool confirm = false;
+};
+int cmd_backup_delete(const GlobalOptions& g, const BackupDeleteArgs& a);
+
+struct RestoreCreateArgs {
+  std::string name;
+  std::string from_backup;
+  std::string target;
+  std::vector<std::string> includes;
+};
+int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a);
+
+int cmd_key_add(const GlobalOptions& g);
+int cmd_key_list(const GlobalOptions& g);
+int cmd_key_remove(const GlobalOptions& g, const std::string& id);
+
+}  // namespace cairn

@@ -1,0 +1,129 @@
+#include "repo/blob_writer.h"
+
+#include "repo/compress.h"
+
+namespace cairn {
+
+BlobWriter::BlobWriter(Repository& repo, int upload_threads)
+    : repo_(repo), pack_(std::make_unique<PackBuilder>()), uploads_(kQueuedPacks) {
+  for (int i = 0; i < std::max(1, upload_threads); ++i) uploaders_.emplace_back([this] { upload_loop(); });
+}
+
+BlobWriter::~BlobWriter() {
+  uploads_.close();
+  for (auto& t : uploaders_)
+    if (t.joinable()) t.join();
+}
+
+void BlobWriter::record_error(const Status& s) {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  if (error_.is_ok()) error_ = s;
+  failed_ = true;
+}
+
+Status BlobWriter::first_error() {
+  std::lock_guard<std::mutex> lock(error_mu_);
+  return error_;
+}
+
+Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext) {
+  if (failed_) return first_error();
+  if (repo_.index().contains(id)) return false;
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    if (!inflight_.insert(id).second) return false;
+  }
+  thread_local Bytes compressed, sealed;
+  PackEntry entry;
+  entry.id = id;
+  entry.type = type;
+  entry.raw_length = static_cast<uint32_t>(plaintext.size());
+  ByteView body = plaintext;
+  int level = repo_.config().compression_level;
+  if (level > 0 && zstd_compress(plaintext, level, compressed)) {
+    entry.compressed = true;
+    body = compressed;
+  }
+  sealed.clear();
+  repo_.sealer().seal(body, blob_associated_data(id, type), sealed);
+
+  std::unique_ptr<PackBuilder> full;
+  {
+    std::lock_guard<std::mutex> lock(pack_mu_);
+    pack_->add(entry, sealed);
+    if (pack_->size() >= repo_.config().pack_size) {
+      full = std::move(pack_);
+      pack_ = std::make_unique<PackBuilder>();
+    }
+  }
+  blobs_added_++;
+  bytes_added_ += sealed.size();
+  if (full) enqueue_pack(std::move(full));
+  if (failed_) return first_error();
+  return true;
+}
+
+void BlobWriter::enqueue_pack(std::unique_ptr<PackBuilder> pack) {
+  if (!uploads_.push(std::move(pack))) record_error(io_error("pack upload queue closed"));
+}
+
+void BlobWriter::upload_loop() {
+  while (auto pack = uploads_.pop()) {
+    if (failed_) continue;  // drain without uploading after a failure
+    IndexPack ip;
+    ip.id.bytes = {};
+    random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
+    ip.blobs = (*pack)->entries();
+    Bytes data = (*pack)->finish(repo_.sealer());
+    pack->reset();
+    Status s = repo_.backend().put({ObjectKind::kPack, ip.id.hex()}, data);
+    if (!s.is_ok()) {
+      record_error(s.with_context("storing a pack"));
+      continue;
+    }
+    packs_written_++;
+    repo_.index().add_pack(ip);
+    std::vector<IndexPack> batch;
+    {
+      std::lock_guard<std::mutex> lock(index_mu_);
+      unindexed_.push_back(std::move(ip));
+      if (unindexed_.size() >= kIndexEveryPacks) batch.swap(unindexed_);
+    }
+    if (!batch.empty()) {
+      Status is = write_index(std::move(batch));
+      if (!is.is_ok()) record_error(is);
+    }
+  }
+}
+
+Status BlobWriter::write_index(std::vector<IndexPack> packs) {
+  Bytes plain = encode_index(packs);
+  return repo_.put_sealed(ObjectKind::kIndex, random_object_name(), plain).with_context("storing an index");
+}
+
+Status BlobWriter::flush() {
+  if (flushed_) return first_error();
+  flushed_ = true;
+  {
+    std::unique_ptr<PackBuilder> last;
+    {
+      std::lock_guard<std::mutex> lock(pack_mu_);
+      if (pack_->count() > 0) last = std::move(pack_);
+      pack_ = std::make_unique<PackBuilder>();
+    }
+    if (last) enqueue_pack(std::move(last));
+  }
+  uploads_.close();
+  for (auto& t : uploaders_) t.join();
+  uploaders_.clear();
+  if (failed_) return first_error();
+  std::vector<IndexPack> rest;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    rest.swap(unindexed_);
+  }
+  if (!rest.empty()) CAIRN_RETURN_IF_ERROR(write_index(std::move(rest)));
+  return Status::ok();
+}
+
+}  // namespace cairn

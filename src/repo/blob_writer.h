@@ -1,0 +1,68 @@
+// BlobWriter: the one way new blobs enter a repository.
+//
+// add() deduplicates against the index and against blobs added earlier
+// through this writer, compresses, seals and appends to the open pack. Full
+// packs are uploaded by background threads; an index object naming them is
+// written every kIndexEveryPacks packs and at flush(), so an interrupted
+// backup still leaves reusable, indexed packs behind. Memory is bounded by
+// the open pack plus kQueuedPacks packs waiting for upload.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <unordered_set>
+#include <vector>
+
+#include "common/bounded_queue.h"
+#include "repo/pack.h"
+#include "repo/repository.h"
+
+namespace cairn {
+
+class BlobWriter {
+ public:
+  static constexpr size_t kQueuedPacks = 2;
+  static constexpr size_t kIndexEveryPacks = 64;
+
+  explicit BlobWriter(Repository& repo, int upload_threads = 1);
+  ~BlobWriter();  // without flush(): uploads stop; packs already stored stay (prune removes them)
+
+  // Thread-safe. Returns true when the blob was stored, false when the
+  // repository (or this writer) already has it. An error means an earlier
+  // upload failed; the backup cannot complete.
+  Result<bool> add(BlobType type, const BlobId& id, ByteView plaintext);
+
+  // Uploads the open pack, waits for every upload and writes the index.
+  // Everything added is durable when this returns ok. Call once.
+  Status flush();
+
+  uint64_t blobs_added() const { return blobs_added_; }
+  uint64_t bytes_added() const { return bytes_added_; }  // sealed bytes in packs
+  uint64_t packs_written() const { return packs_written_; }
+
+ private:
+  void upload_loop();
+  void enqueue_pack(std::unique_ptr<PackBuilder> pack);
+  Status write_index(std::vector<IndexPack> packs);
+  void record_error(const Status& s);
+  Status first_error();
+
+  Repository& repo_;
+  std::mutex inflight_mu_;
+  std::unordered_set<BlobId, BlobIdHash> inflight_;
+  std::mutex pack_mu_;
+  std::unique_ptr<PackBuilder> pack_;
+  BoundedQueue<std::unique_ptr<PackBuilder>> uploads_;
+  std::vector<std::thread> uploaders_;
+  std::mutex index_mu_;
+  std::vector<IndexPack> unindexed_;
+  std::mutex error_mu_;
+  Status error_;
+  std::atomic<bool> failed_{false};
+  bool flushed_ = false;
+  std::atomic<uint64_t> blobs_added_{0}, bytes_added_{0}, packs_written_{0};
+};
+
+}  // namespace cairn

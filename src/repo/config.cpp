@@ -1,0 +1,147 @@
+#include "repo/config.h"
+
+#include <nlohmann/json.hpp>
+
+namespace cairn {
+
+using nlohmann::json;
+
+namespace {
+constexpr char kKeyAssociatedData[] = "cairn/v1/key";
+
+bool is_power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
+
+Status validate_config(const RepoConfig& c) {
+  const auto& k = c.chunker;
+  if (k.min_size < 64 || !is_power_of_two(k.avg_size) || k.min_size >= k.avg_size ||
+      k.avg_size >= k.max_size || k.max_size > 64u * 1024 * 1024)
+    return invalid_argument("the repository config has invalid chunker sizes");
+  if (c.compression_level < 0 || c.compression_level > 22)
+    return invalid_argument("the repository config has an invalid compression level");
+  if (c.pack_size < 1024 * 1024 || c.pack_size > 1024u * 1024 * 1024)
+    return invalid_argument("the repository config has an invalid pack size");
+  Bytes id;
+  if (c.id.size() != 64 || !from_hex(c.id, id)) return invalid_argument("the repository config has an invalid id");
+  return Status::ok();
+}
+}  // namespace
+
+std::string encode_config(const RepoConfig& c) {
+  json j = {
+      {"version", c.version},
+      {"id", c.id},
+      {"chunker",
+       {{"algorithm", "fastcdc-gear"},
+        {"min_size", c.chunker.min_size},
+        {"avg_size", c.chunker.avg_size},
+        {"max_size", c.chunker.max_size},
+        {"seed", c.chunker.seed}}},
+      {"compression", {{"algorithm", "zstd"}, {"level", c.compression_level}}},
+      {"pack_size", c.pack_size},
+      {"created", c.created},
+  };
+  return j.dump();
+}
+
+Result<RepoConfig> decode_config(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return corruption("the repository config is not valid JSON");
+  RepoConfig c;
+  try {
+    c.version = j.at("version").get<int>();
+    if (c.version > kRepositoryVersion)
+      return unsupported("the repository has format version " + std::to_string(c.version) +
+                         "; this cairn reads version 1: upgrade cairn");
+    c.id = j.at("id").get<std::string>();
+    const json& k = j.at("chunker");
+    if (k.at("algorithm").get<std::string>() != "fastcdc-gear")
+      return unsupported("the repository uses an unknown chunker");
+    c.chunker.min_size = k.at("min_size").get<uint32_t>();
+    c.chunker.avg_size = k.at("avg_size").get<uint32_t>();
+    c.chunker.max_size = k.at("max_size").get<uint32_t>();
+    c.chunker.seed = k.at("seed").get<uint64_t>();
+    const json& z = j.at("compression");
+    if (z.at("algorithm").get<std::string>() != "zstd")
+      return unsupported("the repository uses an unknown compression");
+    c.compression_level = z.at("level").get<int>();
+    c.pack_size = j.at("pack_size").get<uint32_t>();
+    c.created = j.at("created").get<int64_t>();
+  } catch (const json::exception&) {
+    return corruption("the repository config is missing fields or has wrong types");
+  }
+  CAIRN_RETURN_IF_ERROR(validate_config(c));
+  return c;
+}
+
+std::string make_key_file(const MasterKey& master, std::string_view password, const KdfParams& kdf,
+                          const KeyFileInfo& info) {
+  Bytes salt = random_bytes(32);
+  Result<Key> kek = derive_key(password, salt, kdf);
+  assert(kek.is_ok());
+  Bytes secret(master.encryption.begin(), master.encryption.end());
+  secret.insert(secret.end(), master.id.begin(), master.id.end());
+  Sealer sealer(*kek);
+  Bytes wrapped = sealer.seal(secret, as_bytes(kKeyAssociatedData));
+  std::fill(secret.begin(), secret.end(), 0);
+  json j = {
+      {"version", 1},
+      {"kdf", {{"algorithm", "argon2id"},
+               {"memory_kib", kdf.memory_kib},
+               {"iterations", kdf.iterations},
+               {"parallelism", kdf.parallelism},
+               {"salt", base64_encode(salt)}}},
+      {"cipher", "aes-256-gcm"},
+      {"data", base64_encode(wrapped)},
+      {"hostname", info.hostname},
+      {"username", info.username},
+      {"created", info.created},
+  };
+  return j.dump(2) + "\n";
+}
+
+Result<KeyFileInfo> read_key_file_info(std::string_view text) {
+  json j = json::parse(text, nullptr, false);
+  if (j.is_discarded() || !j.is_object()) return corruption("the key file is not valid JSON");
+  KeyFileInfo info;
+  try {
+    if (j.at("version").get<int>() != 1) return unsupported("the key file has an unknown version");
+    const json& k = j.at("kdf");
+    if (k.at("algorithm").get<std::string>() != "argon2id") return unsupported("the key file uses an unknown KDF");
+    info.kdf.memory_kib = k.at("memory_kib").get<uint32_t>();
+    info.kdf.iterations = k.at("iterations").get<uint32_t>();
+    info.kdf.parallelism = k.at("parallelism").get<uint32_t>();
+    info.hostname = j.value("hostname", "");
+    info.username = j.value("username", "");
+    info.created = j.value("created", int64_t{0});
+  } catch (const json::exception&) {
+    return corruption("the key file is missing fields or has wrong types");
+  }
+  return info;
+}
+
+Result<MasterKey> open_key_file(std::string_view text, std::string_view password) {
+  CAIRN_ASSIGN_OR_RETURN(KeyFileInfo info, read_key_file_info(text));
+  json j = json::parse(text, nullptr, false);
+  Bytes salt, wrapped;
+  try {
+    if (j.at("cipher").get<std::string>() != "aes-256-gcm") return unsupported("the key file uses an unknown cipher");
+    if (!base64_decode(j.at("kdf").at("salt").get<std::string>(), salt) || salt.size() < 16 ||
+        !base64_decode(j.at("data").get<std::string>(), wrapped))
+      return corruption("the key file has malformed base64 fields");
+  } catch (const json::exception&) {
+    return corruption("the key file is missing fields or has wrong types");
+  }
+  Result<Key> kek = derive_key(password, salt, info.kdf);
+  if (!kek.is_ok()) return corruption("the key file has invalid KDF parameters");
+  Sealer sealer(*kek);
+  Result<Bytes> secret = sealer.open(wrapped, as_bytes(kKeyAssociatedData));
+  if (!secret.is_ok()) return Status(ErrorCode::kWrongPassword, "the password does not open this key file");
+  if (secret->size() != 2 * kKeySize) return corruption("the key file holds a key of the wrong size");
+  MasterKey master;
+  std::copy(secret->begin(), secret->begin() + kKeySize, master.encryption.begin());
+  std::copy(secret->begin() + kKeySize, secret->end(), master.id.begin());
+  std::fill(secret->begin(), secret->end(), 0);
+  return master;
+}
+
+}  // namespace cairn

@@ -1,0 +1,49 @@
+// Packs: many sealed blobs in one object, followed by a sealed header.
+//
+//   [sealed blob 0] ... [sealed blob n-1] [sealed header] [u32 LE header length]
+//
+// The header lists each blob's type, flags, id, offset, sealed length and
+// plaintext length, so a pack can be re-indexed from its own bytes
+// (check, and recovery after a lost index).
+#pragma once
+
+#include <vector>
+
+#include "common/bytes.h"
+#include "common/status.h"
+#include "repo/format.h"
+
+namespace cairn {
+
+struct PackEntry {
+  BlobId id;
+  BlobType type = BlobType::kData;
+  bool compressed = false;
+  uint32_t offset = 0;
+  uint32_t length = 0;
+  uint32_t raw_length = 0;
+};
+
+// Accumulates sealed blobs in memory; not thread-safe (BlobWriter locks).
+class PackBuilder {
+ public:
+  // Appends an already sealed blob and records its entry.
+  void add(const PackEntry& entry_without_offset, ByteView sealed);
+  size_t size() const { return data_.size(); }
+  size_t count() const { return entries_.size(); }
+  const std::vector<PackEntry>& entries() const { return entries_; }
+  // Appends the sealed header and its length; the builder is then spent.
+  Bytes finish(const Sealer& sealer);
+
+ private:
+  Bytes data_;
+  std::vector<PackEntry> entries_;
+};
+
+constexpr size_t kPackHeaderEntrySize = 1 + 1 + 32 + 4 + 4 + 4;
+
+// Parses a pack's trailing header given the pack's last bytes (tail must
+// include the 4-byte length and the whole sealed header) and the pack size.
+Result<std::vector<PackEntry>> decode_pack_header(const Sealer& sealer, ByteView tail, uint64_t pack_size);
+
+}  // namespace cairn

@@ -1,0 +1,99 @@
+// The repository: the public face of src/repo.
+//
+// A Repository is opened with a password (any key file will do), loads the
+// index, reads blobs (verified: decrypted, decompressed and re-hashed) and
+// reads and writes the sealed metadata objects. New blobs go in through a
+// BlobWriter (blob_writer.h), snapshots last through save_snapshot.
+//
+// Write order (docs/format.md): packs, then the index objects naming them,
+// then the snapshot. A reader sees a backup only once its snapshot exists,
+// and by then everything it references is durable.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "chunker/chunker.h"
+#include "repo/config.h"
+#include "repo/format.h"
+#include "repo/index.h"
+#include "repo/snapshot.h"
+#include "repo/tree.h"
+#include "storage/backend.h"
+
+namespace cairn {
+
+struct InitOptions {
+  KdfParams kdf;
+  int compression_level = 3;
+  uint32_t pack_size = 32u * 1024 * 1024;
+  ChunkerParams chunker;  // the seed is always made fresh
+};
+
+struct KeyListing {
+  KeyFileInfo info;
+  bool current = false;  // the key this session was opened with
+};
+
+class Repository {
+ public:
+  // Writes a new key file and config into an empty backend.
+  static Status init(std::shared_ptr<Backend> backend, std::string_view password, const InitOptions& options);
+  // Tries every key file with the password: WrongPassword if none opens.
+  static Result<std::unique_ptr<Repository>> open(std::shared_ptr<Backend> backend, std::string_view password);
+
+  const RepoConfig& config() const { return config_; }
+  Backend& backend() { return *backend_; }
+  std::shared_ptr<Backend> backend_ptr() { return backend_; }
+  const BlobHasher& hasher() const { return *hasher_; }
+  const Sealer& sealer() const { return *sealer_; }
+  const Chunker& chunker() const { return *chunker_; }
+  MasterIndex& index() { return index_; }
+
+  // Reads every index object into index(). Damaged index objects are
+  // skipped and reported (check names them); other errors fail.
+  Status load_index(std::vector<std::string>* damaged = nullptr);
+
+  // Reads a blob and verifies it. Corruption names the blob and its pack.
+  Result<Bytes> read_blob(const BlobId& id);
+  Result<Tree> read_tree(const BlobId& id);
+  // Opens a sealed blob already fetched from its pack.
+  Result<Bytes> open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) const;
+
+  // Sealed metadata objects (config, index, snapshots, locks).
+  Status put_sealed(ObjectKind kind, const std::string& name, ByteView plaintext);
+  Result<Bytes> get_sealed(ObjectKind kind, const std::string& name);
+
+  // Snapshots, by backup name.
+  std::string snapshot_object_name(const std::string& backup_name) const;
+  Status save_snapshot(const SnapshotManifest& manifest);
+  Result<SnapshotManifest> load_snapshot(const std::string& backup_name);
+  // All snapshots, oldest first; damaged ones are skipped and listed in damaged.
+  Result<std::vector<SnapshotManifest>> list_snapshots(std::vector<std::string>* damaged = nullptr);
+  Status delete_snapshot(const std::string& backup_name);
+
+  // Key management: another password for the same master key.
+  Status add_key(std::string_view new_password, const KdfParams& kdf);
+  Result<std::vector<KeyListing>> list_keys();
+  // Refuses to remove the key in use or the last key.
+  Status remove_key(const std::string& name);
+
+ private:
+  Repository(std::shared_ptr<Backend> backend, const MasterKey& key, std::string key_name);
+  std::shared_ptr<Backend> backend_;
+  MasterKey master_;
+  std::string key_name_;
+  RepoConfig config_;
+  std::unique_ptr<BlobHasher> hasher_;
+  std::unique_ptr<Sealer> sealer_;
+  std::unique_ptr<Chunker> chunker_;
+  MasterIndex index_;
+};
+
+// The host and user recorded in key files, locks and snapshots.
+std::string current_hostname();
+std::string current_username();
+
+}  // namespace cairn

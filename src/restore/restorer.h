@@ -1,0 +1,47 @@
+// Restoring a backup (or the selected paths of one) into a target folder.
+//
+// The backed-up absolute paths are re-rooted under the target: /data/x in
+// the backup becomes <target>/data/x. Files are fetched pack by pack (one
+// ranged read covers neighbouring blobs), every blob is authenticated and
+// re-hashed on the way, and a file whose data is damaged or missing is
+// reported and not written, while every other file is still restored.
+#pragma once
+
+#include <atomic>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace cairn {
+
+struct RestoreOptions {
+  std::string target;                 // absolute folder; created if missing
+  std::vector<std::string> includes;  // absolute backed-up paths; empty: everything
+  bool restore_owner = false;         // chown to the backed-up owner (root only)
+  int threads = 0;                    // 0: automatic
+};
+
+struct RestoreProgress {
+  std::atomic<uint64_t> files_done{0};
+  std::atomic<uint64_t> bytes_done{0};
+  std::atomic<uint64_t> files_total{0};
+  std::atomic<uint64_t> bytes_total{0};
+  std::atomic<uint64_t> errors{0};
+};
+
+struct RestoreResult {
+  uint64_t files = 0;
+  uint64_t directories = 0;
+  uint64_t symlinks = 0;
+  uint64_t hardlinks = 0;
+  uint64_t bytes = 0;
+  std::vector<BackupIssue> errors;  // files not restored, and why
+};
+
+// Fails (restoring nothing) only when the plan cannot be made: the target
+// cannot be created, an include matches nothing, or the tree is unreadable.
+Result<RestoreResult> restore_snapshot(Repository& repo, const SnapshotManifest& snapshot,
+                                       const RestoreOptions& options, RestoreProgress* progress);
+
+}  // namespace cairn

@@ -1,0 +1,57 @@
+// Backup of file-system paths (persistent volumes) into a repository.
+//
+// The pipeline (docs/format.md, "Backup pipeline"):
+//   walker (calling thread)  lists folders, lstat()s entries, reuses the
+//                            content of files unchanged since the parent
+//                            backup, queues the others;
+//   readers                  read queued files (holes as zeros, never
+//                            read), cut them into chunks;
+//   workers                  hash, deduplicate, compress, seal, pack;
+//   uploaders (BlobWriter)   store full packs and index objects.
+// Queues between stages are bounded, and chunk bytes in flight are capped by
+// a byte budget, so memory stays bounded whatever the size of the data.
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace cairn {
+
+struct FsBackupOptions {
+  std::string name;
+  std::vector<std::string> paths;  // absolute, normalized
+  std::vector<std::string> exclude_globs;
+  std::string exclude_marker = ".cairn-exclude";  // a folder holding this file is skipped
+  std::map<std::string, std::string> labels;
+  bool use_parent = true;  // reuse unchanged files of the latest backup of the same paths
+  int reader_threads = 0;  // 0: automatic
+  int worker_threads = 0;  // 0: one per core
+};
+
+// Live counters, read by a progress display while the backup runs.
+struct BackupProgress {
+  std::atomic<uint64_t> files_done{0};
+  std::atomic<uint64_t> bytes_done{0};  // logical bytes of files finished
+  std::atomic<uint64_t> bytes_read{0};
+  std::atomic<uint64_t> bytes_added{0};
+  std::atomic<uint64_t> errors{0};
+  std::atomic<uint64_t> files_total{0};  // found so far by the walker
+  std::atomic<uint64_t> bytes_total{0};
+};
+
+// Makes the absolute, normalized form of a user-given path ("/a/b", no
+// trailing slash); InvalidArgument if it does not exist.
+Result<std::string> normalize_backup_path(const std::string& path);
+
+// Runs the backup and saves its snapshot (Completed, or PartiallyFailed when
+// some entries could not be read). Fails, saving nothing, when the
+// repository cannot be written; packs already stored then stay unreferenced
+// until prune.
+Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options, BackupProgress* progress);
+
+}  // namespace cairn

@@ -1,0 +1,87 @@
+// Internal state of the file-system backup pipeline (fs_backup.cpp,
+// fs_reader.cpp). Not part of the module's public interface.
+#pragma once
+
+#include <atomic>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+#include "common/bounded_queue.h"
+#include "repo/blob_writer.h"
+#include "source/fs/fs_backup.h"
+#include "source/fs/fs_entry.h"
+
+namespace cairn {
+
+// One folder being backed up. pending counts the walker's own hold plus
+// every child (file read or sub-folder) not finished yet; whoever brings it
+// to zero encodes and stores the folder's Tree and releases the parent.
+struct DirState {
+  DirState* parent = nullptr;
+  size_t index_in_parent = 0;
+  Tree tree;
+  std::vector<char> dropped;  // per node: leave out of the tree (unreadable)
+  std::atomic<int> pending{1};
+};
+
+// One file being read. Chunks are appended by its reader; each worker
+// fills the slot it was given (deque elements never move).
+struct FileState {
+  DirState* dir = nullptr;
+  size_t index = 0;
+  std::string path;
+  std::deque<ContentChunk> chunks;
+  std::atomic<int> pending{1};  // the reader's hold plus one per chunk in flight
+  uint64_t bytes = 0;
+  bool failed = false;
+};
+
+struct ChunkJob {
+  FileState* file = nullptr;
+  ContentChunk* slot = nullptr;
+  Bytes data;
+};
+
+class FsArchiver {
+ public:
+  FsArchiver(Repository& repo, const FsBackupOptions& options, BackupProgress& progress);
+  Result<SnapshotManifest> run();
+
+ private:
+  struct PathTrie;
+  Status check_paths();
+  void walk_dir(int dir_fd, const std::string& path, const PathTrie* trie, DirState* ds, const Tree* prev);
+  bool reuse_unchanged(Node& node, const Node* prev);
+  void read_loop();
+  void read_file(FileState* file);
+  void work_loop();
+  void file_done(FileState* file);
+  void release(DirState* ds);
+  void add_error(const std::string& path, const std::string& message);
+  void add_warning(const std::string& path, const std::string& message);
+  void fail(const Status& s);
+  std::optional<Tree> load_prev_tree(const Node* prev);
+
+  Repository& repo_;
+  const FsBackupOptions& options_;
+  BackupProgress& progress_;
+  ExcludeRules excludes_;
+  BlobWriter writer_;
+  BoundedQueue<FileState*> files_;
+  BoundedQueue<ChunkJob> chunks_;
+  ByteBudget budget_;
+  std::mutex issues_mu_;
+  BackupStats stats_;  // walker-owned fields; atomics below for the rest
+  std::atomic<uint64_t> bytes_read_{0}, blobs_added_{0};
+  std::vector<BackupIssue> errors_, warnings_;
+  std::atomic<bool> failed_{false};
+  Status fatal_;
+  BlobId root_;
+  bool root_done_ = false;
+  std::string parent_name_;
+};
+
+}  // namespace cairn
