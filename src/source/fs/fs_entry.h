@@ -25,6 +25,8 @@ EntryKind entry_kind(const struct stat& st);
 
 // Fills every Node field that lstat gives (not content, not subtree).
 // For a symlink, link_target must be read by the caller (read_link_at).
+// A folder's size is 0: st_size of a folder differs between file systems
+// and is never restored, so it would only make unchanged trees differ.
 Node node_from_stat(const std::string& name, const struct stat& st);
 
 // lstat relative to an open directory. Errors name the path.
