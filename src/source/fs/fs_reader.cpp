@@ -88,7 +88,7 @@ void FsArchiver::read_file(FileState* file) {
   }
   std::vector<DataRange> ranges{{0, node.size}};
   if (node.sparse) {
-    Result<std::vector<DataRange>> r = data_ranges(fd, node.size);
+    Result<std::vector<DataRange>> r = data_ranges(fd, node.size, file->path);
     if (r.is_ok()) ranges = std::move(*r);
   }
   LogicalReader reader(fd, std::move(ranges));
