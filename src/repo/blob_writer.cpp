@@ -4,8 +4,17 @@
 
 namespace cairn {
 
+namespace {
+std::unique_ptr<PackBuilder> new_pack(const Repository& repo) {
+  auto pack = std::make_unique<PackBuilder>();
+  // Room for the target size, one more blob of the largest size, and the header.
+  pack->reserve(repo.config().pack_size + repo.config().chunker.max_size + (1u << 20));
+  return pack;
+}
+}  // namespace
+
 BlobWriter::BlobWriter(Repository& repo, int upload_threads)
-    : repo_(repo), pack_(std::make_unique<PackBuilder>()), uploads_(kQueuedPacks) {
+    : repo_(repo), pack_(new_pack(repo)), uploads_(kQueuedPacks) {
   for (int i = 0; i < std::max(1, upload_threads); ++i) uploaders_.emplace_back([this] { upload_loop(); });
 }
 
@@ -53,7 +62,7 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
     pack_->add(entry, sealed);
     if (pack_->size() >= repo_.config().pack_size) {
       full = std::move(pack_);
-      pack_ = std::make_unique<PackBuilder>();
+      pack_ = new_pack(repo_);
     }
   }
   blobs_added_++;

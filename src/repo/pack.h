@@ -29,6 +29,8 @@ class PackBuilder {
  public:
   // Appends an already sealed blob and records its entry.
   void add(const PackEntry& entry_without_offset, ByteView sealed);
+  // Sizes the buffer once, so a growing pack never holds twice its size.
+  void reserve(size_t bytes) { data_.reserve(bytes); }
   size_t size() const { return data_.size(); }
   size_t count() const { return entries_.size(); }
   const std::vector<PackEntry>& entries() const { return entries_; }
