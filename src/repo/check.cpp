@@ -86,7 +86,7 @@ class Checker {
     std::atomic<size_t> next{0};
     auto loop = [&] {
       for (size_t i; (i = next.fetch_add(1)) < work.size();) {
-        check_pack(work[i].first, *work[i].second, stored[repo_.index().pack_id(work[i].first).hex()]);
+        check_pack(work[i].first, *work[i].second, stored.at(repo_.index().pack_id(work[i].first).hex()));
         progress_.packs_done++;
       }
     };

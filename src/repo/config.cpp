@@ -1,5 +1,6 @@
 #include "repo/config.h"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 
 namespace cairn {
@@ -10,6 +11,17 @@ namespace {
 constexpr char kKeyAssociatedData[] = "cairn/v1/key";
 
 bool is_power_of_two(uint32_t v) { return v && !(v & (v - 1)); }
+
+// Key files are read before anything in them is authenticated, so their
+// numbers are taken only as unsigned 32-bit integers: get<uint32_t>() would
+// round 1.5 to 1, wrap 2^32 + 1 to 1 and convert 1e300 with undefined
+// behaviour. Throws json::exception for a missing field, like at().
+bool read_u32(const json& object, const char* field, uint32_t& out) {
+  const json& v = object.at(field);
+  if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX) return false;
+  out = static_cast<uint32_t>(v.get<uint64_t>());
+  return true;
+}
 
 Status validate_config(const RepoConfig& c) {
   const auto& k = c.chunker;
@@ -49,6 +61,9 @@ Result<RepoConfig> decode_config(std::string_view text) {
   RepoConfig c;
   try {
     c.version = j.at("version").get<int>();
+    if (c.version < 1)
+      return corruption("the repository config has format version " + std::to_string(c.version) +
+                        ", which no cairn writes");
     if (c.version > kRepositoryVersion)
       return unsupported("the repository has format version " + std::to_string(c.version) +
                          "; this cairn reads version 1: upgrade cairn");
@@ -107,9 +122,9 @@ Result<KeyFileInfo> read_key_file_info(std::string_view text) {
     if (j.at("version").get<int>() != 1) return unsupported("the key file has an unknown version");
     const json& k = j.at("kdf");
     if (k.at("algorithm").get<std::string>() != "argon2id") return unsupported("the key file uses an unknown KDF");
-    info.kdf.memory_kib = k.at("memory_kib").get<uint32_t>();
-    info.kdf.iterations = k.at("iterations").get<uint32_t>();
-    info.kdf.parallelism = k.at("parallelism").get<uint32_t>();
+    if (!read_u32(k, "memory_kib", info.kdf.memory_kib) || !read_u32(k, "iterations", info.kdf.iterations) ||
+        !read_u32(k, "parallelism", info.kdf.parallelism))
+      return corruption("the key file has KDF parameters that are not 32-bit unsigned integers");
     info.hostname = j.value("hostname", "");
     info.username = j.value("username", "");
     info.created = j.value("created", int64_t{0});

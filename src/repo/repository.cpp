@@ -55,6 +55,14 @@ Status Repository::init(std::shared_ptr<Backend> backend, std::string_view passw
   // Validate what we are about to write through the same path readers use.
   CAIRN_RETURN_IF_ERROR(decode_config(encode_config(config)).status());
 
+  // A key for another master key in an existing repository would not be
+  // harmless: open tries keys in name order and stops at the first one the
+  // password opens, so it could make the repository's own key unreachable.
+  Result<ObjectInfo> existing = backend->stat({ObjectKind::kConfig, "config"});
+  if (existing.is_ok())
+    return already_exists("a repository already exists at " + backend->properties().location);
+  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+
   KeyFileInfo info{"", current_hostname(), current_username(), config.created, options.kdf};
   std::string key_name = random_object_name();
   std::string key_json = make_key_file(master, password, options.kdf, info);

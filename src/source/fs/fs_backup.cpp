@@ -27,14 +27,18 @@ int worker_count(int requested) {
 
 int reader_count(int requested) {
   if (requested > 0) return requested;
-  // Reads of many small files wait on the disk more than on the CPU; a few
-  // more readers than cores keep a cold disk busy.
-  return std::max(2u, std::thread::hardware_concurrency());
+  // Reads of many small files wait on the disk more than on the CPU:
+  // several readers, each on its own batch (see FileBatch), keep a cold
+  // disk's queue full. Measured on the kernel tree with caches dropped.
+  return static_cast<int>(std::max(8u, 2 * std::thread::hardware_concurrency()));
 }
 
 size_t chunk_budget(const Repository& repo, int workers) {
   return std::max<size_t>(32u << 20, size_t{repo.config().chunker.max_size} * 2 * (workers + 2));
 }
+
+constexpr size_t kBatchFiles = 128;
+constexpr uint64_t kBatchBytes = 8u << 20;
 
 const Node* find_node(const Tree* tree, const std::string& name) {
   if (!tree) return nullptr;
@@ -65,7 +69,7 @@ FsArchiver::FsArchiver(Repository& repo, const FsBackupOptions& options, BackupP
       options_(options),
       progress_(progress),
       writer_(repo, 1),
-      files_(256),
+      files_(64),
       chunks_(static_cast<size_t>(worker_count(options.worker_threads)) * 4),
       budget_(chunk_budget(repo, worker_count(options.worker_threads))) {
   for (const auto& g : options.exclude_globs) excludes_.add_glob(g);
@@ -201,16 +205,29 @@ void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* t
   ds->dropped.assign(ds->tree.nodes.size(), 0);
   // The node vector is final from here on: jobs write into its elements.
   ds->pending += static_cast<int>(files.size() + dirs.size());
+  FileBatch batch;
+  uint64_t batch_bytes = 0;
+  auto flush_batch = [&] {
+    if (batch.empty()) return;
+    if (failed_ || !files_.push(batch)) {
+      for (FileState* f : batch) {
+        delete f;
+        release(ds);
+      }
+    }
+    batch = FileBatch();
+    batch_bytes = 0;
+  };
   for (const Pending& f : files) {
     auto* file = new FileState;
     file->dir = ds;
     file->index = f.index;
     file->path = f.path;
-    if (failed_ || !files_.push(file)) {
-      delete file;
-      release(ds);
-    }
+    batch.push_back(file);
+    batch_bytes += ds->tree.nodes[f.index].size;
+    if (batch.size() >= kBatchFiles || batch_bytes >= kBatchBytes) flush_batch();
   }
+  flush_batch();
   for (const Pending& d : dirs) {
     auto* child = new DirState;
     child->parent = ds;
@@ -275,7 +292,6 @@ Result<SnapshotManifest> FsArchiver::run() {
   auto* root = new DirState;
   walk_dir(root_fd, "/", trie.selected ? nullptr : &trie, root, prev_root ? &*prev_root : nullptr);
   close(root_fd);
-
   files_.close();
   for (auto& t : readers) t.join();
   chunks_.close();

@@ -39,6 +39,12 @@ struct FileState {
   bool failed = false;
 };
 
+// Neighbouring files of one folder, read by one reader in order: files of a
+// folder tend to sit together on disk, and several readers each working
+// through their own stretch read a cold disk far faster than several
+// readers taking turns on neighbouring files.
+using FileBatch = std::vector<FileState*>;
+
 struct ChunkJob {
   FileState* file = nullptr;
   ContentChunk* slot = nullptr;
@@ -70,7 +76,7 @@ class FsArchiver {
   BackupProgress& progress_;
   ExcludeRules excludes_;
   BlobWriter writer_;
-  BoundedQueue<FileState*> files_;
+  BoundedQueue<FileBatch> files_;
   BoundedQueue<ChunkJob> chunks_;
   ByteBudget budget_;
   std::mutex issues_mu_;

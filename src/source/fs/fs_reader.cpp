@@ -57,13 +57,15 @@ class LogicalReader {
 }  // namespace
 
 void FsArchiver::read_loop() {
-  while (auto file = files_.pop()) {
-    if (failed_) {
-      (*file)->failed = true;
-      file_done(*file);
-      continue;
+  while (auto batch = files_.pop()) {
+    for (FileState* file : *batch) {
+      if (failed_) {
+        file->failed = true;
+        file_done(file);
+      } else {
+        read_file(file);
+      }
     }
-    read_file(*file);
   }
 }
 
@@ -106,6 +108,10 @@ void FsArchiver::read_file(FileState* file) {
         std::memmove(buf.data(), buf.data() + start, have - start);
         have -= start;
         start = 0;
+      }
+      if (offset >= node.size) {  // read what stat promised; growth is the next backup's
+        eof = true;
+        break;
       }
       if (have == buf.size()) buf.resize(std::max(buf.size() * 2, max * 2));
       ssize_t r = reader.read(offset, buf.data() + have, buf.size() - have, node.size);
