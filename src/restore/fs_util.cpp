@@ -2,39 +2,19 @@
 
 #include <limits.h>
 #include <stdio.h>
-#include <sys/random.h>
 
-#include <array>
 #include <cerrno>
 
 #include "common/bytes.h"
+#include "common/temp_name.h"
 
 namespace cairn {
-namespace {
-
-// getrandom(2) rather than the crypto module: a temp name needs uniqueness
-// (O_EXCL catches the rest), not secrecy.
-Result<std::string> random_suffix() {
-  std::array<uint8_t, 8> buf{};
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = getrandom(buf.data() + got, buf.size() - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status(errno, "getrandom");
-    }
-    got += static_cast<size_t>(n);
-  }
-  return to_hex(ByteView(buf.data(), buf.size()));
-}
-
-}  // namespace
 
 Result<std::string> temp_path_beside(const std::string& path) {
   size_t slash = path.find_last_of('/');
   std::string parent = slash == std::string::npos ? "" : path.substr(0, slash + 1);
   std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
-  CAIRN_ASSIGN_OR_RETURN(std::string suffix, random_suffix());
+  CAIRN_ASSIGN_OR_RETURN(std::string suffix, random_temp_suffix());
   const std::string tag = ".cairn-tmp-" + suffix;
   const size_t room = NAME_MAX - 1 - tag.size();  // 1 for the leading '.'
   if (name.size() > room) name.resize(room);

@@ -10,6 +10,8 @@
 
 #include "storage/unique_fd.h"
 
+#include "common/temp_name.h"
+
 namespace cairn {
 namespace {
 
@@ -20,21 +22,6 @@ std::string parent_folder(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// getrandom(2) rather than the crypto module: storage sits below crypto in
-// the dependency stack and a temp name needs uniqueness, not secrecy.
-Result<std::string> random_suffix() {
-  std::array<uint8_t, 8> buf{};
-  size_t got = 0;
-  while (got < buf.size()) {
-    ssize_t n = getrandom(buf.data() + got, buf.size() - got, 0);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return errno_status(errno, "getrandom");
-    }
-    got += static_cast<size_t>(n);
-  }
-  return to_hex(ByteView(buf.data(), buf.size()));
-}
 
 Status write_all(int fd, ByteView data, const std::string& path) {
   const uint8_t* p = data.data();
@@ -82,7 +69,7 @@ Status publish(const std::string& temp, const std::string& path, ReplaceMode mod
 
 Status write_file_atomic(const std::string& path, ByteView data, ReplaceMode mode, unsigned mode_bits) {
   const std::string folder = parent_folder(path);
-  CAIRN_ASSIGN_OR_RETURN(std::string suffix, random_suffix());
+  CAIRN_ASSIGN_OR_RETURN(std::string suffix, random_temp_suffix());
   const std::string temp = folder + "/.tmp-" + suffix;
 
   // O_EXCL: never write into another writer's temp file, however unlikely the clash.
