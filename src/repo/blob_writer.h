@@ -5,7 +5,8 @@
 // packs are uploaded by background threads; an index object naming them is
 // written every kIndexEveryPacks packs and at flush(), so an interrupted
 // backup still leaves reusable, indexed packs behind. Memory is bounded by
-// the open pack plus kQueuedPacks packs waiting for upload.
+// the open pack plus kQueuedPacks packs waiting for upload (and the one
+// being uploaded).
 #pragma once
 
 #include <atomic>
@@ -23,7 +24,7 @@ namespace cairn {
 
 class BlobWriter {
  public:
-  static constexpr size_t kQueuedPacks = 2;
+  static constexpr size_t kQueuedPacks = 1;
   static constexpr size_t kIndexEveryPacks = 64;
 
   explicit BlobWriter(Repository& repo, int upload_threads = 1);

@@ -49,7 +49,8 @@ inline Bytes compressible_data(size_t n, uint64_t seed = 0) {
   Bytes out;
   out.reserve(n + 64);
   for (uint64_t i = 0; out.size() < n; ++i) {
-    std::string line = "line " + std::to_string(seed) + "/" + std::to_string(i) + " of a very repetitive file\n";
+    std::string line =
+        "line " + std::to_string(seed) + "/" + std::to_string(i) + " of a very repetitive file\n";
     out.insert(out.end(), line.begin(), line.end());
   }
   out.resize(n);
@@ -85,7 +86,8 @@ inline std::vector<std::string> object_names(Backend& backend, ObjectKind kind) 
 }
 
 // Stores each blob through one writer and flushes; returns their ids in order.
-inline std::vector<BlobId> store_blobs(Repository& repo, const std::vector<std::pair<BlobType, Bytes>>& blobs) {
+inline std::vector<BlobId> store_blobs(Repository& repo,
+                                       const std::vector<std::pair<BlobType, Bytes>>& blobs) {
   std::vector<BlobId> ids;
   BlobWriter writer(repo);
   for (const auto& [type, data] : blobs) {
@@ -97,6 +99,13 @@ inline std::vector<BlobId> store_blobs(Repository& repo, const std::vector<std::
   Status s = writer.flush();
   EXPECT_TRUE(s.is_ok()) << s.message();
   return ids;
+}
+
+// A new local backend in dir (which must hold no repository yet).
+inline std::shared_ptr<Backend> new_local_backend(const TempDir& dir) {
+  Result<std::unique_ptr<Backend>> backend = create_local_backend(dir.path());
+  EXPECT_TRUE(backend.is_ok()) << backend.status().message();
+  return backend.is_ok() ? std::shared_ptr<Backend>(std::move(*backend)) : nullptr;
 }
 
 // A repository on a local backend in a fresh folder, opened with kPassword.
