@@ -64,6 +64,8 @@ class FsArchiver {
   void read_loop();
   void read_file(FileState* file);
   void work_loop();
+  // Hashes, deduplicates and stores one chunk, filling its slot.
+  void store_chunk(ContentChunk* slot, ByteView data);
   void file_done(FileState* file);
   void release(DirState* ds);
   void add_error(const std::string& path, const std::string& message);

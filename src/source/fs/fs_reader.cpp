@@ -127,6 +127,14 @@ void FsArchiver::read_file(FileState* file) {
     if (read_errno || have == start) break;
     ByteView window(buf.data() + start, have - start);
     size_t len = chunker.find_boundary(window);
+    if (eof && len == window.size() && file->chunks.empty()) {
+      // The whole file is one chunk (most files are small): store it here
+      // rather than pay a hand-off to a worker.
+      file->chunks.push_back(ContentChunk{BlobId{}, static_cast<uint32_t>(len)});
+      file->bytes += len;
+      store_chunk(&file->chunks.back(), window);
+      break;
+    }
     budget_.acquire(len);
     ChunkJob job;
     job.file = file;
@@ -154,19 +162,21 @@ void FsArchiver::read_file(FileState* file) {
   file_done(file);
 }
 
+void FsArchiver::store_chunk(ContentChunk* slot, ByteView data) {
+  BlobId id = repo_.hasher().id(data);
+  slot->id = id;
+  Result<bool> added = writer_.add(BlobType::kData, id, data);
+  if (!added.is_ok()) {
+    fail(added.status());
+  } else if (*added) {
+    progress_.bytes_added += data.size();
+  }
+}
+
 void FsArchiver::work_loop() {
   while (auto job = chunks_.pop()) {
     size_t len = job->data.size();
-    if (!failed_) {
-      BlobId id = repo_.hasher().id(job->data);
-      job->slot->id = id;
-      Result<bool> added = writer_.add(BlobType::kData, id, job->data);
-      if (!added.is_ok()) {
-        fail(added.status());
-      } else if (*added) {
-        progress_.bytes_added += len;
-      }
-    }
+    if (!failed_) store_chunk(job->slot, job->data);
     job->data = Bytes();
     budget_.release(len);
     file_done(job->file);
