@@ -76,14 +76,16 @@ TEST_F(BackupTest, InsertNearStartOfLargeFileStoresOnlyTheChunksAroundIt) {
 TEST_F(BackupTest, FullBackupReadsEveryFileAgain) {
   std::string src = tmp_.file("src");
   make_small_file_tree(src, 50);
-  backup("first", {src});
+  SnapshotManifest first = backup("first", {src});
   FsBackupOptions o;
   o.use_parent = false;
   SnapshotManifest full = backup("full", {src}, o);
   EXPECT_EQ(full.parent, "");
   EXPECT_EQ(full.stats.files_unchanged, 0u);
-  EXPECT_GT(full.stats.bytes_read, 0u);
-  EXPECT_EQ(full.stats.blobs_added, 0u);  // everything deduplicated
+  EXPECT_EQ(full.stats.bytes_read, first.stats.bytes_read);
+  // File contents all deduplicate; only folder trees above the source may
+  // be new (their mtimes change as other tests use the temp folder).
+  EXPECT_LT(full.stats.bytes_added * 20, first.stats.bytes_added);
 }
 
 TEST_F(BackupTest, ExcludeGlobsAndMarkerFilesLeaveEntriesOut) {
