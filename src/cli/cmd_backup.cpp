@@ -28,7 +28,8 @@ Result<std::map<std::string, std::string>> parse_labels(const std::vector<std::s
   std::map<std::string, std::string> out;
   for (const std::string& item : items) {
     auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0) return invalid_argument("label \"" + item + "\" is not of the form key=value");
+    if (eq == std::string::npos || eq == 0)
+      return invalid_argument("label \"" + item + "\" is not of the form key=value");
     out[item.substr(0, eq)] = item.substr(eq + 1);
   }
   return out;
@@ -39,9 +40,10 @@ std::string u64(uint64_t v) { return std::to_string(v); }
 
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   if (!valid_backup_name(a.name)) {
-    std::fprintf(stderr,
-                 "error: backup name \"%s\" is not valid: use letters, digits, '-', '.' and '_' (at most 253).\n",
-                 a.name.c_str());
+    std::fprintf(
+        stderr,
+        "error: backup name \"%s\" is not valid: use letters, digits, '-', '.' and '_' (at most 253).\n",
+        a.name.c_str());
     return kExitUsage;
   }
   FsBackupOptions options;
@@ -58,7 +60,7 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   options.labels = *labels;
   options.use_parent = !a.full;
 
-  auto repo = open_repository(g, true);
+  auto repo = open_repository(g, true, RepoAccess::kAdd);
   Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "backup", a.name);
   exit_on_error(lock.status());
 
@@ -67,8 +69,8 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   Result<SnapshotManifest> result = [&] {
     ProgressPrinter printer(!g.quiet && !g.no_progress, [&](double t) {
       double rate = t > 0 ? progress.bytes_done / t : 0;
-      return format_duration(t) + "  " + u64(progress.files_done) + "/" + u64(progress.files_total) + " files  " +
-             format_size(progress.bytes_done) + "/" + format_size(progress.bytes_total) + "  " +
+      return format_duration(t) + "  " + u64(progress.files_done) + "/" + u64(progress.files_total) +
+             " files  " + format_size(progress.bytes_done) + "/" + format_size(progress.bytes_total) + "  " +
              format_size(static_cast<uint64_t>(rate)) + "/s  added " + format_size(progress.bytes_added) +
              (progress.errors ? "  errors " + u64(progress.errors) : "");
     });
@@ -87,8 +89,9 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   {
     std::printf("backup \"%s\" %s: %llu files (%llu unchanged), %s read, %s added, in %s\n", m.name.c_str(),
                 backup_status_name(m.status), static_cast<unsigned long long>(m.stats.files),
-                static_cast<unsigned long long>(m.stats.files_unchanged), format_size(m.stats.bytes_read).c_str(),
-                format_size(m.stats.bytes_added).c_str(), format_duration(secs).c_str());
+                static_cast<unsigned long long>(m.stats.files_unchanged),
+                format_size(m.stats.bytes_read).c_str(), format_size(m.stats.bytes_added).c_str(),
+                format_duration(secs).c_str());
   }
   if (m.status == BackupStatus::kPartiallyFailed) {
     std::fprintf(stderr, "error: %zu entries could not be backed up; see 'cairn backup describe %s'.\n",
@@ -123,7 +126,8 @@ int cmd_backup_get(const GlobalOptions& g, const BackupGetArgs& a) {
     size_t start = 0;
     while (!a.selector.empty() && start <= a.selector.size()) {
       size_t comma = a.selector.find(',', start);
-      parts.push_back(a.selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
+      parts.push_back(
+          a.selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
       if (comma == std::string::npos) break;
       start = comma + 1;
     }

@@ -58,7 +58,10 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
     if (a.details) {
       json files = json::array();
       exit_on_error(walk_tree(*repo, m.tree, "", [&](const std::string& p, const Node& n) {
-        json f = {{"path", p}, {"type", type_letter(n.type)}, {"mode", mode_string(n)}, {"size", n.size},
+        json f = {{"path", p},
+                  {"type", type_letter(n.type)},
+                  {"mode", mode_string(n)},
+                  {"size", n.size},
                   {"mtime", format_rfc3339(n.mtime_ns)}};
         if (n.type == NodeType::kSymlink) f["target"] = n.link_target;
         files.push_back(f);
@@ -86,7 +89,8 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
   std::printf("Duration:     %s\n", format_duration(m.duration_seconds()).c_str());
   std::printf("Parent:       %s\n", m.parent.empty() ? "<none> (every file was read)" : m.parent.c_str());
   std::printf("\nFiles:        %llu (%llu unchanged since the parent, not read)\n",
-              static_cast<unsigned long long>(m.stats.files), static_cast<unsigned long long>(m.stats.files_unchanged));
+              static_cast<unsigned long long>(m.stats.files),
+              static_cast<unsigned long long>(m.stats.files_unchanged));
   std::printf("Folders:      %llu\n", static_cast<unsigned long long>(m.stats.directories));
   std::printf("Symlinks:     %llu\n", static_cast<unsigned long long>(m.stats.symlinks));
   std::printf("Size:         %s\n", format_size(m.stats.bytes).c_str());
@@ -98,9 +102,9 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
   if (a.details) {
     std::printf("\nFiles:\n");
     exit_on_error(walk_tree(*repo, m.tree, "", [&](const std::string& p, const Node& n) {
-      std::string line = std::string(type_letter(n.type)) + " " + mode_string(n) + " " + std::to_string(n.uid) +
-                         ":" + std::to_string(n.gid) + " " + std::to_string(n.size) + " " +
-                         format_rfc3339(n.mtime_ns) + " " + printable_path(p);
+      std::string line = std::string(type_letter(n.type)) + " " + mode_string(n) + " " +
+                         std::to_string(n.uid) + ":" + std::to_string(n.gid) + " " + std::to_string(n.size) +
+                         " " + format_rfc3339(n.mtime_ns) + " " + printable_path(p);
       if (n.type == NodeType::kSymlink) line += " -> " + printable_path(n.link_target);
       std::printf("  %s\n", line.c_str());
     }));
@@ -109,12 +113,14 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
 }
 
 int cmd_backup_delete(const GlobalOptions& g, const BackupDeleteArgs& a) {
-  auto repo = open_repository(g, false);
+  auto repo = open_repository(g, false, RepoAccess::kDelete);
   Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "delete", "");
   exit_on_error(lock.status());
   for (const std::string& name : a.names) {
     exit_on_error(repo->delete_snapshot(name));
-    if (!g.quiet) std::printf("backup \"%s\" deleted (its data stays in the repository until a prune reclaims it)\n", name.c_str());
+    if (!g.quiet)
+      std::printf("backup \"%s\" deleted (its data stays in the repository until a prune reclaims it)\n",
+                  name.c_str());
   }
   return kExitOk;
 }

@@ -12,7 +12,7 @@ namespace cairn {
 using nlohmann::json;
 
 int cmd_key_add(const GlobalOptions& g) {
-  auto repo = open_repository(g, false);
+  auto repo = open_repository(g, false, RepoAccess::kAdd);
   Result<std::string> pw = read_password("New password: ", true, "CAIRN_NEW_");
   exit_on_error(pw.status());
   Result<std::vector<KeyListing>> keys = repo->list_keys();
@@ -49,7 +49,7 @@ int cmd_key_list(const GlobalOptions& g) {
 }
 
 int cmd_key_remove(const GlobalOptions& g, const std::string& id) {
-  auto repo = open_repository(g, false);
+  auto repo = open_repository(g, false, RepoAccess::kDelete);
   Result<std::vector<KeyListing>> keys = repo->list_keys();
   exit_on_error(keys.status());
   std::string match;

@@ -9,18 +9,20 @@
 #include "common/clock.h"
 #include "repo/check.h"
 #include "repo/lock.h"
-#include "storage/local_backend.h"
 
 namespace cairn {
 
 using nlohmann::json;
 
 int cmd_repo_init(const GlobalOptions& g, const RepoInitArgs& a) {
-  std::string path = repository_path(g);
-  Result<std::unique_ptr<Backend>> backend = create_local_backend(path);
+  RepositoryTarget target = resolve_target(g);
+  exit_on_error(
+      access_mode_refusal(target.location.access_mode, target.named ? target.location.name : "", false));
+  Result<std::shared_ptr<Backend>> backend = open_backend_stack(target.location, true);
   if (!backend.is_ok()) {
     if (backend.status().code() == ErrorCode::kAlreadyExists) {
-      std::fprintf(stderr, "error: a repository already exists at %s; nothing was changed.\n", path.c_str());
+      std::fprintf(stderr, "error: a repository already exists at %s; nothing was changed.\n",
+                   target.describe().c_str());
       return kExitFailure;
     }
     return report_error(backend.status());
@@ -32,8 +34,8 @@ int cmd_repo_init(const GlobalOptions& g, const RepoInitArgs& a) {
   options.pack_size = a.pack_size_mib * 1024 * 1024;
   options.kdf.memory_kib = a.kdf_memory_mib * 1024;
   options.kdf.iterations = a.kdf_iterations;
-  exit_on_error(Repository::init(std::shared_ptr<Backend>(std::move(*backend)), *password, options));
-  if (!g.quiet) std::printf("created cairn repository at %s\n", path.c_str());
+  exit_on_error(Repository::init(*backend, *password, options));
+  if (!g.quiet) std::printf("created cairn repository at %s\n", target.describe().c_str());
   return kExitOk;
 }
 
@@ -64,7 +66,8 @@ int cmd_repo_check(const GlobalOptions& g, const RepoCheckArgs& a) {
               {"affected_backups", r.affected_backups},
               {"affected_files", json::array()}};
     for (const auto& p : r.problems) j["problems"].push_back({{"object", p.object}, {"message", p.message}});
-    for (const auto& f : r.affected_files) j["affected_files"].push_back({{"backup", f.backup}, {"path", f.path}});
+    for (const auto& f : r.affected_files)
+      j["affected_files"].push_back({{"backup", f.backup}, {"path", f.path}});
     std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
   } else {
     std::printf("checked %llu packs, %llu blobs, %llu backups, %llu folders%s\n",
@@ -89,7 +92,8 @@ int cmd_repo_check(const GlobalOptions& g, const RepoCheckArgs& a) {
 int cmd_repo_stats(const GlobalOptions& g) {
   auto repo = open_repository(g, true);
   uint64_t counts[6] = {0}, sizes[6] = {0};
-  for (ObjectKind k : {ObjectKind::kKey, ObjectKind::kPack, ObjectKind::kIndex, ObjectKind::kSnapshot, ObjectKind::kLock}) {
+  for (ObjectKind k :
+       {ObjectKind::kKey, ObjectKind::kPack, ObjectKind::kIndex, ObjectKind::kSnapshot, ObjectKind::kLock}) {
     exit_on_error(repo->backend().list(k, [&](const ObjectInfo& o) {
       counts[static_cast<int>(k)]++;
       sizes[static_cast<int>(k)] += o.size;
@@ -110,8 +114,10 @@ int cmd_repo_stats(const GlobalOptions& g) {
     std::printf("%s\n", j.dump(2).c_str());
   } else {
     std::printf("Location:        %s\n", repo->backend().properties().location.c_str());
-    std::printf("Backups:         %llu\n", static_cast<unsigned long long>(counts[static_cast<int>(ObjectKind::kSnapshot)]));
-    std::printf("Packs:           %llu\n", static_cast<unsigned long long>(counts[static_cast<int>(ObjectKind::kPack)]));
+    std::printf("Backups:         %llu\n",
+                static_cast<unsigned long long>(counts[static_cast<int>(ObjectKind::kSnapshot)]));
+    std::printf("Packs:           %llu\n",
+                static_cast<unsigned long long>(counts[static_cast<int>(ObjectKind::kPack)]));
     std::printf("Blobs:           %zu\n", repo->index().blob_count());
     std::printf("Unique data:     %s\n", format_size(raw).c_str());
     std::printf("Stored:          %s\n", format_size(stored).c_str());

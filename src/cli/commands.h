@@ -59,6 +59,26 @@ struct RestoreCreateArgs {
 };
 int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a);
 
+struct LocationCreateArgs {
+  Location location;  // name, provider and fields from the flags
+  std::string provider = "local";
+  std::string access_mode = "ReadWrite";
+};
+int cmd_location_create(const GlobalOptions& g, LocationCreateArgs a);
+
+struct LocationGetArgs {
+  std::vector<std::string> names;
+};
+int cmd_location_get(const GlobalOptions& g, const LocationGetArgs& a);
+
+struct LocationSetArgs {
+  std::string name;
+  std::string access_mode;  // empty: unchanged
+  bool make_default = false;
+};
+int cmd_location_set(const GlobalOptions& g, const LocationSetArgs& a);
+int cmd_location_delete(const GlobalOptions& g, const std::string& name);
+
 int cmd_key_add(const GlobalOptions& g);
 int cmd_key_list(const GlobalOptions& g);
 int cmd_key_remove(const GlobalOptions& g, const std::string& id);

@@ -11,7 +11,6 @@
 
 #include "cli/cli.h"
 #include "common/log.h"
-#include "storage/local_backend.h"
 
 namespace cairn {
 
@@ -29,13 +28,6 @@ int report_error(const Status& status) {
 
 void exit_on_error(const Status& status) {
   if (!status.is_ok()) throw CommandExit{report_error(status)};
-}
-
-std::string repository_path(const GlobalOptions& g) {
-  if (!g.repo.empty()) return g.repo;
-  if (const char* env = std::getenv("CAIRN_REPO"); env && *env) return env;
-  std::fprintf(stderr, "error: no repository given: pass --repo PATH or set CAIRN_REPO.\n");
-  throw CommandExit{kExitUsage};
 }
 
 bool stderr_is_terminal() { return isatty(STDERR_FILENO); }
@@ -74,7 +66,8 @@ Result<std::string> read_password(const std::string& prompt, bool confirm, const
   std::string file_var = env_prefix + "PASSWORD_FILE", var = env_prefix + "PASSWORD";
   if (const char* path = std::getenv(file_var.c_str()); path && *path) {
     std::ifstream in(path, std::ios::binary);
-    if (!in) return invalid_argument("cannot read the password file named by " + file_var + " (" + path + ")");
+    if (!in)
+      return invalid_argument("cannot read the password file named by " + file_var + " (" + path + ")");
     std::stringstream ss;
     ss << in.rdbuf();
     std::string pw = strip_newline(ss.str());
@@ -83,7 +76,8 @@ Result<std::string> read_password(const std::string& prompt, bool confirm, const
   }
   if (const char* pw = std::getenv(var.c_str()); pw && *pw) return std::string(pw);
   if (!isatty(STDIN_FILENO))
-    return invalid_argument("no password given: set " + file_var + " or " + var + ", or run cairn on a terminal");
+    return invalid_argument("no password given: set " + file_var + " or " + var +
+                            ", or run cairn on a terminal");
   CAIRN_ASSIGN_OR_RETURN(std::string pw, prompt_terminal(prompt));
   if (pw.empty()) return invalid_argument("the password is empty");
   if (confirm) {
@@ -93,23 +87,27 @@ Result<std::string> read_password(const std::string& prompt, bool confirm, const
   return pw;
 }
 
-std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index) {
-  std::string path = repository_path(g);
-  Result<std::unique_ptr<Backend>> backend = open_local_backend(path);
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index, RepoAccess access) {
+  RepositoryTarget target = resolve_target(g);
+  if (access != RepoAccess::kRead)
+    exit_on_error(access_mode_refusal(target.location.access_mode, target.named ? target.location.name : "",
+                                      access == RepoAccess::kDelete));
+  Result<std::shared_ptr<Backend>> backend = open_backend_stack(target.location, false);
   if (!backend.is_ok()) {
     if (backend.status().code() == ErrorCode::kNotFound) {
       std::fprintf(stderr, "error: there is no cairn repository at %s; create one with 'cairn repo init'.\n",
-                   path.c_str());
+                   target.describe().c_str());
       throw CommandExit{kExitNoRepository};
     }
     exit_on_error(backend.status());
   }
   Result<std::string> password = read_password("Repository password: ", false);
   exit_on_error(password.status());
-  Result<std::unique_ptr<Repository>> repo = Repository::open(std::shared_ptr<Backend>(std::move(*backend)), *password);
+  Result<std::unique_ptr<Repository>> repo = Repository::open(*backend, *password);
   if (!repo.is_ok()) {
     if (repo.status().code() == ErrorCode::kWrongPassword) {
-      std::fprintf(stderr, "error: wrong password: no key of the repository at %s opens with it.\n", path.c_str());
+      std::fprintf(stderr, "error: wrong password: no key of the repository at %s opens with it.\n",
+                   target.describe().c_str());
       throw CommandExit{kExitWrongPassword};
     }
     exit_on_error(repo.status());
