@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages cairn needs, and nothing when they are all there.
 #
-#   scripts/install-deps.sh [build|test|bench]...     (default: build)
+#   scripts/install-deps.sh [build|test|s3|bench]...     (default: build)
 #
 #   build   compiler, CMake, Ninja and the libraries cairn links against
-#   test    build + what the test suite uses at run time
+#   test    build + s3 + what the test suite uses at run time
+#   s3      a single-node Ceph cluster with the RADOS Gateway (scripts/ceph-rgw.sh)
 #   bench   build + the peers and tools of bench/ (restic, borgbackup, GNU time)
 #
 # Idempotent: asks dpkg which packages are missing and, only if some are, runs
@@ -17,14 +18,17 @@ build_pkgs=(
   libssl-dev libzstd-dev libargon2-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
 )
-# util-linux: mount/unshare for the fs tests; diffutils: tree comparisons.
-test_pkgs=(util-linux diffutils)
+# util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
+# clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh.
+test_pkgs=(util-linux diffutils clang libclang-rt-14-dev)
+# The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
+s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;
 # ca-certificates: lets `apt-get download` fetch over https mirrors.
 bench_pkgs=(restic borgbackup time xz-utils ca-certificates)
 
 usage() {
-  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'
 }
 
 groups=("$@")
@@ -34,10 +38,11 @@ wanted=()
 for g in "${groups[@]}"; do
   case "$g" in
     build) wanted+=("${build_pkgs[@]}") ;;
-    test) wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}") ;;
+    test) wanted+=("${build_pkgs[@]}" "${test_pkgs[@]}" "${s3_pkgs[@]}") ;;
+    s3) wanted+=("${s3_pkgs[@]}") ;;
     bench) wanted+=("${build_pkgs[@]}" "${bench_pkgs[@]}") ;;
     -h | --help) usage; exit 0 ;;
-    *) echo "install-deps: unknown group '$g' (expected build, test or bench)" >&2; exit 2 ;;
+    *) echo "install-deps: unknown group '$g' (expected build, test, s3 or bench)" >&2; exit 2 ;;
   esac
 done
 

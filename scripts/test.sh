@@ -4,9 +4,13 @@
 #   scripts/test.sh [--quick] [--tsan]
 #
 #   1. installs the build and test packages (scripts/install-deps.sh test)
-#   2. release build (build/) and its tests
-#   3. AddressSanitizer + UBSan build (build-asan/) and its tests
+#   2. starts the S3 server the tests use (scripts/ceph-rgw.sh up; stopped at exit)
+#   3. release build (build/) and its tests
+#   4. AddressSanitizer + UBSan build (build-asan/) and its tests
 #      (--quick skips this pass; --tsan adds a ThreadSanitizer pass in build-tsan/)
+#   5. each libFuzzer target for 30 s (scripts/fuzz.sh, clang, build-fuzz/)
+#   6. ThreadSanitizer build of the concurrency tests only (build-tsan/; --tsan
+#      runs the whole suite under TSan instead); --quick skips 5 and 6
 #
 # Exits non-zero if any build or test fails. Test failures do not stop the
 # later passes, so one run shows every failure.
@@ -22,7 +26,7 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     --tsan) tsan=1 ;;
-    -h | --help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
@@ -79,6 +83,61 @@ run_pass() {
   fi
 }
 
+# ThreadSanitizer on the concurrent code only, program:gtest filter: the
+# backup pipeline and the restore, BlobWriter and MasterIndex, crypto objects
+# shared by threads, concurrent backend puts, the restore file writer.
+tsan_tests=(
+  "test_crypto:CryptoConcurrency.*"
+  "test_repo:BlobWriterTest.*:SmallPackTest.*:MasterIndex.Concurrent*:LockTest.*"
+  "test_storage:*Concurrent*:LimitWrapperTest.*"
+  "test_fs:*Concurrent*"
+  "test_backup:*"
+)
+run_tsan_concurrency() {
+  local t0=$SECONDS entry programs=() nfail=0 ntotal=0
+  for entry in "${tsan_tests[@]}"; do programs+=("${entry%%:*}"); done
+  echo
+  echo "==== tsan (concurrency tests): build ($(elapsed) elapsed)"
+  if ! scripts/build.sh tsan --target "${programs[@]}"; then
+    results+=("tsan: BUILD FAILED")
+    failed=1
+    failed_total=$((failed_total + 1))
+    return 1
+  fi
+  echo
+  echo "==== tsan (concurrency tests): tests ($(elapsed) elapsed)"
+  for entry in "${tsan_tests[@]}"; do
+    ntotal=$((ntotal + 1))
+    echo "---- ${entry%%:*} --gtest_filter=${entry#*:}"
+    if ! TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 timeout "$timeout" \
+      "build-tsan/tests/${entry%%:*}" --gtest_brief=1 --gtest_filter="${entry#*:}"; then
+      nfail=$((nfail + 1))
+    fi
+  done
+  passed_total=$((passed_total + ntotal - nfail))
+  failed_total=$((failed_total + nfail))
+  if [[ $nfail -eq 0 ]]; then
+    results+=("tsan: $ntotal concurrency test programs passed ($((SECONDS - t0))s)")
+  else
+    results+=("tsan: $nfail of $ntotal concurrency test programs FAILED ($((SECONDS - t0))s)")
+    failed=1
+  fi
+}
+
+run_fuzz() {
+  local t0=$SECONDS
+  echo
+  echo "==== fuzz: 30 s per target ($(elapsed) elapsed)"
+  if scripts/fuzz.sh 30; then
+    results+=("fuzz: every target ran 30 s, nothing found ($((SECONDS - t0))s)")
+    passed_total=$((passed_total + 1))
+  else
+    results+=("fuzz: FAILED: a target found a bug or did not build (see above; $((SECONDS - t0))s)")
+    failed=1
+    failed_total=$((failed_total + 1))
+  fi
+}
+
 summary() {
   echo
   echo "==== summary"
@@ -90,6 +149,24 @@ summary() {
 
 echo "==== dependencies"
 scripts/install-deps.sh test
+
+# The S3 tests need a real S3 server and fail (never skip) without one. A
+# gateway that was already running is left running.
+echo
+echo "==== S3 server ($(elapsed) elapsed)"
+if [[ ${CAIRN_TEST_S3-} == skip ]]; then
+  results+=("s3 server: not started (CAIRN_TEST_S3=skip)")
+else
+  scripts/ceph-rgw.sh status || trap 'rm -f "$log"; scripts/ceph-rgw.sh down || true' EXIT
+  rgw_t0=$SECONDS
+  if scripts/ceph-rgw.sh up; then
+    eval "$(scripts/ceph-rgw.sh env)"
+    results+=("s3 server: up in $((SECONDS - rgw_t0))s")
+  else
+    results+=("s3 server: FAILED to start; the S3 tests will fail")
+    failed=1
+  fi
+fi
 
 # A build that does not compile in release will not compile with sanitizers
 # either: stop there rather than spend the time.
@@ -106,8 +183,16 @@ else
   results+=("asan: skipped (--quick)")
 fi
 
+if [[ $quick -eq 0 ]]; then
+  run_fuzz
+else
+  results+=("fuzz: skipped (--quick)")
+fi
+
 if [[ $tsan -eq 1 ]]; then
   run_pass tsan build-tsan TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 || true
+elif [[ $quick -eq 0 ]]; then
+  run_tsan_concurrency || true
 fi
 
 summary

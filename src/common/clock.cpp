@@ -49,6 +49,10 @@ std::string format_human_time(TimeNs t) {
 }
 
 std::string format_duration(double s) {
+  // Clamped so the int conversions below are defined for any stored times
+  // (negative, NaN or centuries long: found by fuzz/snapshot_fuzz).
+  if (!(s > 0)) s = 0;
+  if (s > 1e9) s = 1e9;  // about 31 years; h * 3600 below must fit an int
   char buf[48];
   if (s < 1) {
     std::snprintf(buf, sizeof buf, "%dms", static_cast<int>(s * 1000 + 0.5));

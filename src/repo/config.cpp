@@ -3,6 +3,8 @@
 #include <cstdint>
 #include <nlohmann/json.hpp>
 
+#include "repo/json_number.h"
+
 namespace cairn {
 
 using nlohmann::json;
@@ -33,7 +35,8 @@ Status validate_config(const RepoConfig& c) {
   if (c.pack_size < 1024 * 1024 || c.pack_size > 1024u * 1024 * 1024)
     return invalid_argument("the repository config has an invalid pack size");
   Bytes id;
-  if (c.id.size() != 64 || !from_hex(c.id, id)) return invalid_argument("the repository config has an invalid id");
+  if (c.id.size() != 64 || !from_hex(c.id, id))
+    return invalid_argument("the repository config has an invalid id");
   return Status::ok();
 }
 }  // namespace
@@ -60,7 +63,7 @@ Result<RepoConfig> decode_config(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return corruption("the repository config is not valid JSON");
   RepoConfig c;
   try {
-    c.version = j.at("version").get<int>();
+    c.version = json_integer<int>(j.at("version"));
     if (c.version < 1)
       return corruption("the repository config has format version " + std::to_string(c.version) +
                         ", which no cairn writes");
@@ -71,16 +74,16 @@ Result<RepoConfig> decode_config(std::string_view text) {
     const json& k = j.at("chunker");
     if (k.at("algorithm").get<std::string>() != "fastcdc-gear")
       return unsupported("the repository uses an unknown chunker");
-    c.chunker.min_size = k.at("min_size").get<uint32_t>();
-    c.chunker.avg_size = k.at("avg_size").get<uint32_t>();
-    c.chunker.max_size = k.at("max_size").get<uint32_t>();
-    c.chunker.seed = k.at("seed").get<uint64_t>();
+    c.chunker.min_size = json_integer<uint32_t>(k.at("min_size"));
+    c.chunker.avg_size = json_integer<uint32_t>(k.at("avg_size"));
+    c.chunker.max_size = json_integer<uint32_t>(k.at("max_size"));
+    c.chunker.seed = json_integer<uint64_t>(k.at("seed"));
     const json& z = j.at("compression");
     if (z.at("algorithm").get<std::string>() != "zstd")
       return unsupported("the repository uses an unknown compression");
-    c.compression_level = z.at("level").get<int>();
-    c.pack_size = j.at("pack_size").get<uint32_t>();
-    c.created = j.at("created").get<int64_t>();
+    c.compression_level = json_integer<int>(z.at("level"));
+    c.pack_size = json_integer<uint32_t>(j.at("pack_size"));
+    c.created = json_integer<int64_t>(j.at("created"));
   } catch (const json::exception&) {
     return corruption("the repository config is missing fields or has wrong types");
   }
@@ -100,11 +103,12 @@ std::string make_key_file(const MasterKey& master, std::string_view password, co
   std::fill(secret.begin(), secret.end(), 0);
   json j = {
       {"version", 1},
-      {"kdf", {{"algorithm", "argon2id"},
-               {"memory_kib", kdf.memory_kib},
-               {"iterations", kdf.iterations},
-               {"parallelism", kdf.parallelism},
-               {"salt", base64_encode(salt)}}},
+      {"kdf",
+       {{"algorithm", "argon2id"},
+        {"memory_kib", kdf.memory_kib},
+        {"iterations", kdf.iterations},
+        {"parallelism", kdf.parallelism},
+        {"salt", base64_encode(salt)}}},
       {"cipher", "aes-256-gcm"},
       {"data", base64_encode(wrapped)},
       {"hostname", info.hostname},
@@ -119,15 +123,16 @@ Result<KeyFileInfo> read_key_file_info(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return corruption("the key file is not valid JSON");
   KeyFileInfo info;
   try {
-    if (j.at("version").get<int>() != 1) return unsupported("the key file has an unknown version");
+    if (json_integer<int>(j.at("version")) != 1) return unsupported("the key file has an unknown version");
     const json& k = j.at("kdf");
-    if (k.at("algorithm").get<std::string>() != "argon2id") return unsupported("the key file uses an unknown KDF");
+    if (k.at("algorithm").get<std::string>() != "argon2id")
+      return unsupported("the key file uses an unknown KDF");
     if (!read_u32(k, "memory_kib", info.kdf.memory_kib) || !read_u32(k, "iterations", info.kdf.iterations) ||
         !read_u32(k, "parallelism", info.kdf.parallelism))
       return corruption("the key file has KDF parameters that are not 32-bit unsigned integers");
     info.hostname = j.value("hostname", "");
     info.username = j.value("username", "");
-    info.created = j.value("created", int64_t{0});
+    info.created = j.contains("created") ? json_integer<int64_t>(j.at("created")) : 0;
   } catch (const json::exception&) {
     return corruption("the key file is missing fields or has wrong types");
   }
@@ -139,7 +144,8 @@ Result<MasterKey> open_key_file(std::string_view text, std::string_view password
   json j = json::parse(text, nullptr, false);
   Bytes salt, wrapped;
   try {
-    if (j.at("cipher").get<std::string>() != "aes-256-gcm") return unsupported("the key file uses an unknown cipher");
+    if (j.at("cipher").get<std::string>() != "aes-256-gcm")
+      return unsupported("the key file uses an unknown cipher");
     if (!base64_decode(j.at("kdf").at("salt").get<std::string>(), salt) || salt.size() < 16 ||
         !base64_decode(j.at("data").get<std::string>(), wrapped))
       return corruption("the key file has malformed base64 fields");

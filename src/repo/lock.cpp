@@ -6,16 +6,29 @@
 #include <cerrno>
 #include <nlohmann/json.hpp>
 
+#include "repo/json_number.h"
+
 namespace cairn {
 
 using nlohmann::json;
 
 namespace {
 std::string encode_lock(const LockInfo& l) {
-  return json{{"exclusive", l.exclusive}, {"operation", l.operation}, {"subject", l.subject},
-              {"hostname", l.hostname},   {"pid", l.pid},             {"created", l.created}}
+  return json{{"exclusive", l.exclusive},
+              {"operation", l.operation},
+              {"subject", l.subject},
+              {"hostname", l.hostname},
+              {"pid", l.pid},
+              {"created", l.created}}
       .dump(-1, ' ', false, json::error_handler_t::replace);
 }
+
+Status write_lock(Repository& repo, LockInfo& info) {
+  info.name = random_object_name();
+  info.created = system_clock().now();
+  return repo.put_sealed(ObjectKind::kLock, info.name, as_bytes(encode_lock(info)));
+}
+}  // namespace
 
 Result<LockInfo> decode_lock(const std::string& name, std::string_view text) {
   json j = json::parse(text, nullptr, false);
@@ -27,20 +40,13 @@ Result<LockInfo> decode_lock(const std::string& name, std::string_view text) {
     l.operation = j.at("operation").get<std::string>();
     l.subject = j.at("subject").get<std::string>();
     l.hostname = j.at("hostname").get<std::string>();
-    l.pid = j.at("pid").get<int64_t>();
-    l.created = j.at("created").get<int64_t>();
+    l.pid = json_integer<int64_t>(j.at("pid"));
+    l.created = json_integer<int64_t>(j.at("created"));
   } catch (const json::exception&) {
     return corruption("lock is missing fields");
   }
   return l;
 }
-
-Status write_lock(Repository& repo, LockInfo& info) {
-  info.name = random_object_name();
-  info.created = system_clock().now();
-  return repo.put_sealed(ObjectKind::kLock, info.name, as_bytes(encode_lock(info)));
-}
-}  // namespace
 
 bool lock_is_stale(const LockInfo& lock, TimeNs now) {
   if (now - lock.created > kLockStaleSeconds * 1000000000ll) return true;
@@ -52,7 +58,8 @@ bool lock_is_stale(const LockInfo& lock, TimeNs now) {
 
 Result<std::vector<LockInfo>> list_locks(Repository& repo) {
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(repo.backend().list(ObjectKind::kLock, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
+  CAIRN_RETURN_IF_ERROR(
+      repo.backend().list(ObjectKind::kLock, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
   std::vector<LockInfo> out;
   for (const auto& name : names) {
     Result<Bytes> plain = repo.get_sealed(ObjectKind::kLock, name);
@@ -84,9 +91,10 @@ Result<std::unique_ptr<RepositoryLock>> RepositoryLock::acquire(Repository& repo
     if (other.name == info.name || lock_is_stale(other, now)) continue;
     if (exclusive || other.exclusive) {
       repo.backend().remove({ObjectKind::kLock, info.name}).ignore();
-      return Status(ErrorCode::kLocked, "the repository is locked by " + other.operation + " (pid " +
-                                            std::to_string(other.pid) + " on " + other.hostname +
-                                            "); wait for it to finish or, if it died, for its lock to go stale");
+      return Status(ErrorCode::kLocked,
+                    "the repository is locked by " + other.operation + " (pid " + std::to_string(other.pid) +
+                        " on " + other.hostname +
+                        "); wait for it to finish or, if it died, for its lock to go stale");
     }
   }
   return std::unique_ptr<RepositoryLock>(new RepositoryLock(repo, info));

@@ -34,6 +34,8 @@ constexpr int64_t kLockRefreshSeconds = 5 * 60;
 constexpr int64_t kLockStaleSeconds = 30 * 60;
 
 bool lock_is_stale(const LockInfo& lock, TimeNs now);
+// Parses a lock object's JSON (already unsealed); Corruption when malformed.
+Result<LockInfo> decode_lock(const std::string& name, std::string_view text);
 // Every readable lock (unreadable ones are skipped: they may be half gone).
 Result<std::vector<LockInfo>> list_locks(Repository& repo);
 

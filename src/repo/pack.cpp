@@ -41,14 +41,18 @@ Result<std::vector<PackEntry>> decode_pack_header(const Sealer& sealer, ByteView
   if (header_len + 4ull > tail.size()) return corruption("pack header length is out of range");
   ByteView sealed = tail.subspan(tail.size() - 4 - header_len, header_len);
   CAIRN_ASSIGN_OR_RETURN(Bytes header, sealer.open(sealed, as_bytes(kHeaderAssociatedData)));
+  return parse_pack_header_plain(header, pack_size - 4 - header_len);
+}
+
+Result<std::vector<PackEntry>> parse_pack_header_plain(ByteView header, uint64_t data_end) {
   if (header.size() % kPackHeaderEntrySize) return corruption("pack header has a partial entry");
-  uint64_t data_end = pack_size - 4 - header_len;
   std::vector<PackEntry> entries(header.size() / kPackHeaderEntrySize);
   ByteReader r(header);
   for (PackEntry& e : entries) {
     uint8_t type, flags;
     ByteView id;
-    bool ok = r.u8(type) && r.u8(flags) && r.raw(32, id) && r.u32(e.offset) && r.u32(e.length) && r.u32(e.raw_length);
+    bool ok = r.u8(type) && r.u8(flags) && r.raw(32, id) && r.u32(e.offset) && r.u32(e.length) &&
+              r.u32(e.raw_length);
     if (!ok || (type != 1 && type != 2)) return corruption("pack header entry is malformed");
     if (uint64_t{e.offset} + e.length > data_end) return corruption("pack header points past the pack data");
     e.type = static_cast<BlobType>(type);

@@ -47,5 +47,8 @@ constexpr size_t kPackHeaderEntrySize = 1 + 1 + 32 + 4 + 4 + 4;
 // Parses a pack's trailing header given the pack's last bytes (tail must
 // include the 4-byte length and the whole sealed header) and the pack size.
 Result<std::vector<PackEntry>> decode_pack_header(const Sealer& sealer, ByteView tail, uint64_t pack_size);
+// Parses an unsealed header: whole entries only, each of a known type and
+// lying within the first data_end bytes of the pack (the blobs' area).
+Result<std::vector<PackEntry>> parse_pack_header_plain(ByteView header, uint64_t data_end);
 
 }  // namespace cairn

@@ -2,6 +2,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "repo/json_number.h"
+
 namespace cairn {
 
 using nlohmann::json;
@@ -36,7 +38,8 @@ json issues_json(const std::vector<BackupIssue>& issues) {
 
 std::vector<BackupIssue> issues_from(const json& a) {
   std::vector<BackupIssue> out;
-  for (const auto& i : a) out.push_back({i.at("path").get<std::string>(), i.at("message").get<std::string>()});
+  for (const auto& i : a)
+    out.push_back({i.at("path").get<std::string>(), i.at("message").get<std::string>()});
   return out;
 }
 
@@ -82,29 +85,31 @@ Result<SnapshotManifest> decode_snapshot(std::string_view text) {
   if (j.is_discarded() || !j.is_object()) return corruption("snapshot manifest is not valid JSON");
   SnapshotManifest m;
   try {
-    m.version = j.at("version").get<int>();
+    m.version = json_integer<int>(j.at("version"));
     if (m.version != 1) return unsupported("snapshot manifest has an unknown version");
     m.name = j.at("name").get<std::string>();
     m.source = j.at("source").get<std::string>();
-    if (!parse_status(j.at("status").get<std::string>(), m.status)) return corruption("snapshot has an unknown status");
+    if (!parse_status(j.at("status").get<std::string>(), m.status))
+      return corruption("snapshot has an unknown status");
     m.labels = j.at("labels").get<std::map<std::string, std::string>>();
     m.hostname = j.at("hostname").get<std::string>();
     m.username = j.at("username").get<std::string>();
     m.paths = j.at("paths").get<std::vector<std::string>>();
     m.excludes = j.at("excludes").get<std::vector<std::string>>();
     m.parent = j.at("parent").get<std::string>();
-    m.started = j.at("started").get<int64_t>();
-    m.completed = j.at("completed").get<int64_t>();
-    if (!BlobId::from_hex(j.at("tree").get<std::string>(), m.tree)) return corruption("snapshot has a bad tree id");
+    m.started = json_integer<int64_t>(j.at("started"));
+    m.completed = json_integer<int64_t>(j.at("completed"));
+    if (!BlobId::from_hex(j.at("tree").get<std::string>(), m.tree))
+      return corruption("snapshot has a bad tree id");
     const json& s = j.at("stats");
-    m.stats.files = s.at("files").get<uint64_t>();
-    m.stats.directories = s.at("directories").get<uint64_t>();
-    m.stats.symlinks = s.at("symlinks").get<uint64_t>();
-    m.stats.bytes = s.at("bytes").get<uint64_t>();
-    m.stats.bytes_read = s.at("bytes_read").get<uint64_t>();
-    m.stats.files_unchanged = s.at("files_unchanged").get<uint64_t>();
-    m.stats.blobs_added = s.at("blobs_added").get<uint64_t>();
-    m.stats.bytes_added = s.at("bytes_added").get<uint64_t>();
+    m.stats.files = json_integer<uint64_t>(s.at("files"));
+    m.stats.directories = json_integer<uint64_t>(s.at("directories"));
+    m.stats.symlinks = json_integer<uint64_t>(s.at("symlinks"));
+    m.stats.bytes = json_integer<uint64_t>(s.at("bytes"));
+    m.stats.bytes_read = json_integer<uint64_t>(s.at("bytes_read"));
+    m.stats.files_unchanged = json_integer<uint64_t>(s.at("files_unchanged"));
+    m.stats.blobs_added = json_integer<uint64_t>(s.at("blobs_added"));
+    m.stats.bytes_added = json_integer<uint64_t>(s.at("bytes_added"));
     m.errors = issues_from(j.at("errors"));
     m.warnings = issues_from(j.at("warnings"));
   } catch (const json::exception&) {

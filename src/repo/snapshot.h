@@ -53,7 +53,11 @@ struct SnapshotManifest {
   std::vector<BackupIssue> errors;
   std::vector<BackupIssue> warnings;
 
-  double duration_seconds() const { return (completed - started) / 1e9; }
+  // In floating point: the difference of two arbitrary stored times can
+  // overflow int64 (found by fuzz/snapshot_fuzz).
+  double duration_seconds() const {
+    return (static_cast<double>(completed) - static_cast<double>(started)) / 1e9;
+  }
 };
 
 std::string encode_snapshot(const SnapshotManifest& manifest);  // JSON

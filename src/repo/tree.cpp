@@ -27,9 +27,16 @@ bool read_u32(ByteReader& r, uint32_t& out) {
   return true;
 }
 
+// Restore joins names to the target folder: each must be one path component
+// (found by fuzz/tree_fuzz: "..", "a/b" and "" used to decode).
+bool valid_name(const std::string& name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string::npos &&
+         name.find('\0') == std::string::npos;
+}
+
 bool decode_node(ByteReader& r, Node& n) {
   uint8_t type, flags;
-  if (!r.str(n.name) || !r.u8(type)) return false;
+  if (!r.str(n.name) || !valid_name(n.name) || !r.u8(type)) return false;
   if (type < 1 || type > 3) return false;
   n.type = static_cast<NodeType>(type);
   if (!read_u32(r, n.mode) || !read_u32(r, n.uid) || !read_u32(r, n.gid)) return false;
@@ -95,7 +102,8 @@ Result<Tree> decode_tree(ByteView data) {
   uint64_t count;
   if (!r.u8(version)) return corruption("tree blob is empty");
   if (version != kTreeVersion) return corruption("tree blob has unknown version " + std::to_string(version));
-  if (!r.varint(count) || count > kMaxNodes || count > r.remaining()) return corruption("tree blob is malformed");
+  if (!r.varint(count) || count > kMaxNodes || count > r.remaining())
+    return corruption("tree blob is malformed");
   Tree tree;
   tree.nodes.resize(count);
   for (auto& n : tree.nodes) {
