@@ -1,6 +1,8 @@
 #include "storage/fault_backend.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace cairn {
@@ -92,6 +94,13 @@ FaultInjectingBackend::Hits FaultInjectingBackend::count_and_match(FaultOp op, O
   return hits;
 }
 
+// Waits for every stall rule that hit this call.
+static void stall(const std::vector<FaultRule>& damage) {
+  for (const FaultRule& rule : damage)
+    if (rule.action == FaultAction::kStall)
+      std::this_thread::sleep_for(std::chrono::milliseconds(rule.stall_ms));
+}
+
 Status FaultInjectingBackend::injected(const FaultRule& rule, FaultOp op, const std::string& what) {
   return Status(rule.code, std::string("injected fault: ") + op_name(op) + " " + what);
 }
@@ -100,6 +109,7 @@ Status FaultInjectingBackend::put(const ObjectKey& key, ByteView data) {
   Hits hits = count_and_match(FaultOp::kPut, key.kind);
   if (hits.fail && hits.fail->action == FaultAction::kFail)
     return injected(*hits.fail, FaultOp::kPut, key.to_string());
+  stall(hits.damage);
   {
     std::lock_guard lock(mu_);
     if (space_left_) {
@@ -127,6 +137,7 @@ Result<Bytes> FaultInjectingBackend::get(const ObjectKey& key, uint64_t offset, 
   Hits hits = count_and_match(FaultOp::kGet, key.kind);
   if (hits.fail && hits.fail->action == FaultAction::kFail)
     return injected(*hits.fail, FaultOp::kGet, key.to_string());
+  stall(hits.damage);
   Result<Bytes> data = inner_->get(key, offset, length);
   if (!data.is_ok()) return data;
   if (hits.fail) return injected(*hits.fail, FaultOp::kGet, key.to_string());
@@ -144,6 +155,7 @@ Result<ObjectInfo> FaultInjectingBackend::stat(const ObjectKey& key) {
   Hits hits = count_and_match(FaultOp::kStat, key.kind);
   if (hits.fail && hits.fail->action == FaultAction::kFail)
     return injected(*hits.fail, FaultOp::kStat, key.to_string());
+  stall(hits.damage);
   Result<ObjectInfo> info = inner_->stat(key);
   if (info.is_ok() && hits.fail) return injected(*hits.fail, FaultOp::kStat, key.to_string());
   return info;
@@ -153,6 +165,7 @@ Status FaultInjectingBackend::list(ObjectKind kind, const std::function<void(con
   Hits hits = count_and_match(FaultOp::kList, kind);
   const std::string what = object_kind_name(kind);
   if (hits.fail && hits.fail->action == FaultAction::kFail) return injected(*hits.fail, FaultOp::kList, what);
+  stall(hits.damage);
   Status st = inner_->list(kind, fn);
   if (st.is_ok() && hits.fail) return injected(*hits.fail, FaultOp::kList, what);
   return st;
@@ -162,6 +175,7 @@ Status FaultInjectingBackend::remove(const ObjectKey& key) {
   Hits hits = count_and_match(FaultOp::kRemove, key.kind);
   if (hits.fail && hits.fail->action == FaultAction::kFail)
     return injected(*hits.fail, FaultOp::kRemove, key.to_string());
+  stall(hits.damage);
   Status st = inner_->remove(key);
   if (st.is_ok() && hits.fail) return injected(*hits.fail, FaultOp::kRemove, key.to_string());
   return st;

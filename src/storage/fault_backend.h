@@ -31,6 +31,7 @@ enum class FaultAction {
   kFailAfter,  // call the inner backend, then report failure anyway (a lost reply)
   kFlipByte,   // get only: invert the byte at `offset` of the returned data (if it has one)
   kTruncate,   // get only: return only the first `offset` bytes (if it has more)
+  kStall,      // wait `stall_ms` before calling the inner backend (a slow or hung storage)
 };
 
 struct FaultRule {
@@ -43,6 +44,7 @@ struct FaultRule {
   FaultAction action = FaultAction::kFail;
   ErrorCode code = ErrorCode::kIoError;  // kFail, kFailAfter
   uint64_t offset = 0;                   // kFlipByte: which byte; kTruncate: bytes kept
+  uint32_t stall_ms = 0;                 // kStall
 };
 
 // Calls made so far, hit by a rule or not.
