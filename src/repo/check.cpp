@@ -41,7 +41,8 @@ class Checker {
 
   void check_keys() {
     std::vector<std::string> names;
-    Status s = repo_.backend().list(ObjectKind::kKey, [&](const ObjectInfo& o) { names.push_back(o.key.name); });
+    Status s =
+        repo_.backend().list(ObjectKind::kKey, [&](const ObjectInfo& o) { names.push_back(o.key.name); });
     if (!s.is_ok()) return problem("keys", s.message());
     for (const auto& name : names) {
       Result<Bytes> data = repo_.backend().get({ObjectKind::kKey, name});
@@ -57,7 +58,8 @@ class Checker {
   // Every blob the index places in a pack, grouped by pack.
   std::map<uint32_t, std::vector<std::pair<BlobId, BlobLocation>>> blobs_by_pack() {
     std::map<uint32_t, std::vector<std::pair<BlobId, BlobLocation>>> out;
-    repo_.index().for_each([&](const BlobId& id, const BlobLocation& loc) { out[loc.pack].emplace_back(id, loc); });
+    repo_.index().for_each(
+        [&](const BlobId& id, const BlobLocation& loc) { out[loc.pack].emplace_back(id, loc); });
     return out;
   }
 
@@ -90,7 +92,8 @@ class Checker {
         progress_.packs_done++;
       }
     };
-    int n = options_.threads > 0 ? options_.threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    int n = options_.threads > 0 ? options_.threads
+                                 : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     std::vector<std::thread> threads;
     for (int t = 1; t < n; ++t) threads.emplace_back(loop);
     loop();
@@ -143,7 +146,8 @@ class Checker {
       for (const auto& [id, loc] : blobs) {
         auto it = entries.find(id);
         if (it == entries.end() || it->second->offset != loc.offset || it->second->length != loc.length)
-          problem(key.to_string(), "pack header disagrees with the index about blob " + id.hex().substr(0, 16));
+          problem(key.to_string(),
+                  "pack header disagrees with the index about blob " + id.hex().substr(0, 16));
       }
     }
     if (!options_.read_data) return;
@@ -160,7 +164,8 @@ class Checker {
         if (reported++ < 10) problem(key.to_string(), plain.status().message());
       }
     }
-    if (reported > 10) problem(key.to_string(), std::to_string(reported - 10) + " more damaged blobs in this pack");
+    if (reported > 10)
+      problem(key.to_string(), std::to_string(reported - 10) + " more damaged blobs in this pack");
     mark_damaged(bad);
   }
 
@@ -182,14 +187,16 @@ class Checker {
   bool walk(const std::string& backup, const BlobId& tree_id, const std::string& path) {
     if (clean_trees_.count(tree_id)) return true;
     if (damaged_.count(tree_id) || !repo_.index().contains(tree_id)) {
-      problem("tree " + tree_id.hex().substr(0, 16), "folder " + (path.empty() ? "/" : path) + " of backup \"" +
-                                                         backup + "\" is lost: its tree blob is damaged or missing");
+      problem("tree " + tree_id.hex().substr(0, 16), "folder " + (path.empty() ? "/" : path) +
+                                                         " of backup \"" + backup +
+                                                         "\" is lost: its tree blob is damaged or missing");
       return false;
     }
     Result<Tree> tree = repo_.read_tree(tree_id);
     if (!tree.is_ok()) {
-      problem("tree " + tree_id.hex().substr(0, 16), "folder " + (path.empty() ? "/" : path) + " of backup \"" +
-                                                         backup + "\": " + tree.status().message());
+      problem("tree " + tree_id.hex().substr(0, 16), "folder " + (path.empty() ? "/" : path) +
+                                                         " of backup \"" + backup +
+                                                         "\": " + tree.status().message());
       return false;
     }
     report_.trees++;

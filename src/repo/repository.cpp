@@ -39,7 +39,8 @@ Repository::Repository(std::shared_ptr<Backend> backend, const MasterKey& key, s
       hasher_(std::make_unique<BlobHasher>(key.id)),
       sealer_(std::make_unique<Sealer>(key.encryption)) {}
 
-Status Repository::init(std::shared_ptr<Backend> backend, std::string_view password, const InitOptions& options) {
+Status Repository::init(std::shared_ptr<Backend> backend, std::string_view password,
+                        const InitOptions& options) {
   if (password.empty()) return invalid_argument("the password is empty; choose a non-empty password");
   MasterKey master;
   random_bytes(master.encryption.data(), master.encryption.size());
@@ -73,12 +74,15 @@ Status Repository::init(std::shared_ptr<Backend> backend, std::string_view passw
   return repo.put_sealed(ObjectKind::kConfig, "config", as_bytes(encode_config(config)));
 }
 
-Result<std::unique_ptr<Repository>> Repository::open(std::shared_ptr<Backend> backend, std::string_view password) {
+Result<std::unique_ptr<Repository>> Repository::open(std::shared_ptr<Backend> backend,
+                                                     std::string_view password) {
   std::vector<std::string> key_names;
-  CAIRN_RETURN_IF_ERROR(backend->list(ObjectKind::kKey, [&](const ObjectInfo& o) { key_names.push_back(o.key.name); }));
+  CAIRN_RETURN_IF_ERROR(
+      backend->list(ObjectKind::kKey, [&](const ObjectInfo& o) { key_names.push_back(o.key.name); }));
   if (key_names.empty()) return corruption("the repository has no key files; it cannot be opened");
   std::sort(key_names.begin(), key_names.end());
-  Status last = Status(ErrorCode::kWrongPassword, "wrong password: no key file of this repository opens with it");
+  Status last =
+      Status(ErrorCode::kWrongPassword, "wrong password: no key file of this repository opens with it");
   for (const std::string& name : key_names) {
     Result<Bytes> data = backend->get({ObjectKind::kKey, name});
     if (!data.is_ok()) continue;
@@ -127,7 +131,8 @@ Result<Bytes> Repository::get_sealed(ObjectKind kind, const std::string& name) {
 
 Status Repository::load_index(std::vector<std::string>* damaged) {
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(backend_->list(ObjectKind::kIndex, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
+  CAIRN_RETURN_IF_ERROR(
+      backend_->list(ObjectKind::kIndex, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
   for (const std::string& name : names) {
     Result<Bytes> plain = get_sealed(ObjectKind::kIndex, name);
     Result<std::vector<IndexPack>> packs =
@@ -145,7 +150,8 @@ Status Repository::load_index(std::vector<std::string>* damaged) {
 Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) const {
   Bytes ad = blob_associated_data(id, loc.type);
   Result<Bytes> body = sealer_->open(sealed, ad);
-  std::string what = "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
+  std::string what =
+      "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
   if (!body.is_ok()) return corruption(what + " is damaged: it fails authentication");
   Bytes plain;
   if (loc.compressed) {
@@ -167,7 +173,8 @@ Result<Bytes> Repository::read_blob(const BlobId& id) {
   Result<Bytes> sealed = backend_->get(key, loc->offset, loc->length);
   if (!sealed.is_ok()) {
     if (sealed.status().code() == ErrorCode::kNotFound)
-      return corruption("pack " + key.name.substr(0, 16) + " holding blob " + id.hex().substr(0, 16) + " is missing");
+      return corruption("pack " + key.name.substr(0, 16) + " holding blob " + id.hex().substr(0, 16) +
+                        " is missing");
     return wrap_backend_error(sealed.status(), key);
   }
   return open_blob(id, *loc, *sealed);
@@ -184,7 +191,8 @@ std::string Repository::snapshot_object_name(const std::string& backup_name) con
 }
 
 Status Repository::save_snapshot(const SnapshotManifest& manifest) {
-  Status s = put_sealed(ObjectKind::kSnapshot, snapshot_object_name(manifest.name), as_bytes(encode_snapshot(manifest)));
+  Status s = put_sealed(ObjectKind::kSnapshot, snapshot_object_name(manifest.name),
+                        as_bytes(encode_snapshot(manifest)));
   if (s.code() == ErrorCode::kAlreadyExists)
     return already_exists("a backup named \"" + manifest.name + "\" already exists; choose another name");
   return s;
@@ -202,7 +210,8 @@ Result<SnapshotManifest> Repository::load_snapshot(const std::string& backup_nam
 
 Result<std::vector<SnapshotManifest>> Repository::list_snapshots(std::vector<std::string>* damaged) {
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(backend_->list(ObjectKind::kSnapshot, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
+  CAIRN_RETURN_IF_ERROR(
+      backend_->list(ObjectKind::kSnapshot, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
   std::vector<SnapshotManifest> out;
   for (const std::string& name : names) {
     Result<Bytes> plain = get_sealed(ObjectKind::kSnapshot, name);
@@ -227,7 +236,8 @@ Status Repository::delete_snapshot(const std::string& backup_name) {
   std::string name = snapshot_object_name(backup_name);
   Result<ObjectInfo> info = backend_->stat({ObjectKind::kSnapshot, name});
   if (!info.is_ok()) {
-    if (info.status().code() == ErrorCode::kNotFound) return not_found("no backup named \"" + backup_name + "\"");
+    if (info.status().code() == ErrorCode::kNotFound)
+      return not_found("no backup named \"" + backup_name + "\"");
     return info.status();
   }
   return backend_->remove({ObjectKind::kSnapshot, name});
@@ -243,7 +253,8 @@ Status Repository::add_key(std::string_view new_password, const KdfParams& kdf) 
 Result<std::vector<KeyListing>> Repository::list_keys() {
   std::vector<KeyListing> out;
   std::vector<std::string> names;
-  CAIRN_RETURN_IF_ERROR(backend_->list(ObjectKind::kKey, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
+  CAIRN_RETURN_IF_ERROR(
+      backend_->list(ObjectKind::kKey, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
   std::sort(names.begin(), names.end());
   for (const auto& name : names) {
     CAIRN_ASSIGN_OR_RETURN(Bytes data, backend_->get({ObjectKind::kKey, name}));
@@ -259,7 +270,8 @@ Result<std::vector<KeyListing>> Repository::list_keys() {
 
 Status Repository::remove_key(const std::string& name) {
   if (name == key_name_)
-    return invalid_argument("key " + name.substr(0, 8) + " is the one in use; open the repository with another password to remove it");
+    return invalid_argument("key " + name.substr(0, 8) +
+                            " is the one in use; open the repository with another password to remove it");
   CAIRN_ASSIGN_OR_RETURN(auto keys, list_keys());
   bool found = false;
   for (const auto& k : keys) found |= k.info.name == name;

@@ -8,9 +8,8 @@
 #include <array>
 #include <cerrno>
 
-#include "storage/unique_fd.h"
-
 #include "common/temp_name.h"
+#include "storage/unique_fd.h"
 
 namespace cairn {
 namespace {
@@ -21,7 +20,6 @@ std::string parent_folder(const std::string& path) {
   if (slash == 0) return "/";
   return path.substr(0, slash);
 }
-
 
 Status write_all(int fd, ByteView data, const std::string& path) {
   const uint8_t* p = data.data();

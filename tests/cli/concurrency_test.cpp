@@ -1,7 +1,6 @@
 // Several processes write to one repository at once without coordination.
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "cli/cli_fixture.h"
 #include "support/tree_compare.h"
@@ -23,7 +22,9 @@ TEST_F(CliTest, ConcurrentBackupsFromSeveralProcessesAllCompleteAndRestore) {
   std::vector<CommandResult> results(kWriters);
   std::vector<std::thread> threads;
   for (int i = 0; i < kWriters; ++i)
-    threads.emplace_back([&, i] { results[i] = cairn({"backup", "create", "w" + std::to_string(i), "--path", sources[i]}); });
+    threads.emplace_back([&, i] {
+      results[i] = cairn({"backup", "create", "w" + std::to_string(i), "--path", sources[i]});
+    });
   for (auto& t : threads) t.join();
   for (int i = 0; i < kWriters; ++i) EXPECT_EQ(results[i].exit_code, 0) << results[i].err;
 
@@ -33,7 +34,8 @@ TEST_F(CliTest, ConcurrentBackupsFromSeveralProcessesAllCompleteAndRestore) {
   EXPECT_EQ(list["items"].size(), static_cast<size_t>(kWriters));
   for (int i = 0; i < kWriters; ++i) {
     std::string out = tmp_.file("out" + std::to_string(i));
-    ASSERT_EQ(cairn({"restore", "create", "--from-backup", "w" + std::to_string(i), "--target", out}).exit_code, 0);
+    ASSERT_EQ(
+        cairn({"restore", "create", "--from-backup", "w" + std::to_string(i), "--target", out}).exit_code, 0);
     EXPECT_TRUE(compare_trees(sources[i], out + sources[i]).empty());
   }
 }

@@ -106,8 +106,9 @@ TEST_F(CliTest, UnreadableSourceFileMakesThePartiallyFailedBackupNameItAndKeepsT
   ASSERT_EQ(chmod((src + "/secret").c_str(), 0600), 0);  // root's; nobody cannot read it
   ASSERT_EQ(chmod(tmp_.path().c_str(), 0755), 0);
   ASSERT_EQ(system(("chown -R 65534:65534 " + repo()).c_str()), 0);
-  std::vector<std::string> argv = {"setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", cairn_binary(),
-                                   "--repo", repo(), "--no-progress", "backup", "create", "partial", "--path", src};
+  std::vector<std::string> argv = {
+      "setpriv",       "--reuid=65534", "--regid=65534", "--clear-groups", cairn_binary(), "--repo", repo(),
+      "--no-progress", "backup",        "create",        "partial",        "--path",       src};
   CommandResult r = run_command(argv, {{"CAIRN_PASSWORD", "correct horse"}, {"CAIRN_PASSWORD_FILE", ""}});
   EXPECT_EQ(r.exit_code, 3) << r.err;
   EXPECT_NE(r.err.find(src + "/secret"), std::string::npos) << r.err;
@@ -115,7 +116,8 @@ TEST_F(CliTest, UnreadableSourceFileMakesThePartiallyFailedBackupNameItAndKeepsT
   EXPECT_NE(get.out.find("PartiallyFailed"), std::string::npos) << get.out;
   CommandResult describe = cairn({"backup", "describe", "partial"});
   EXPECT_NE(describe.out.find(src + "/secret: cannot read"), std::string::npos) << describe.out;
-  CommandResult restore = cairn({"restore", "create", "--from-backup", "partial", "--target", tmp_.file("out")});
+  CommandResult restore =
+      cairn({"restore", "create", "--from-backup", "partial", "--target", tmp_.file("out")});
   EXPECT_EQ(restore.exit_code, 0) << restore.err;
   EXPECT_TRUE(std::filesystem::exists(tmp_.file("out") + src + "/readable"));
   EXPECT_FALSE(std::filesystem::exists(tmp_.file("out") + src + "/secret"));

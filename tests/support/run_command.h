@@ -15,7 +15,8 @@ struct CommandResult {
 
 // Runs argv[0] (searched in PATH) with the current environment plus env
 // (an empty value unsets a variable), stdin from /dev/null.
-CommandResult run_command(const std::vector<std::string>& argv, const std::map<std::string, std::string>& env = {});
+CommandResult run_command(const std::vector<std::string>& argv,
+                          const std::map<std::string, std::string>& env = {});
 
 // The cairn binary under test: $CAIRN_BINARY (set by CTest), else "cairn".
 std::string cairn_binary();

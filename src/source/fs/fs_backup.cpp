@@ -135,7 +135,8 @@ void FsArchiver::release(DirState* ds) {
   }
 }
 
-void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* trie, DirState* ds, const Tree* prev) {
+void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* trie, DirState* ds,
+                          const Tree* prev) {
   std::vector<std::string> names;
   if (trie) {
     for (const auto& [name, child] : trie->children) names.push_back(name);
@@ -257,8 +258,10 @@ Result<SnapshotManifest> FsArchiver::run() {
   m.paths.erase(std::unique(m.paths.begin(), m.paths.end()), m.paths.end());
   m.excludes = options_.exclude_globs;
   m.started = system_clock().now();
-  Result<ObjectInfo> existing = repo_.backend().stat({ObjectKind::kSnapshot, repo_.snapshot_object_name(m.name)});
-  if (existing.is_ok()) return already_exists("a backup named \"" + m.name + "\" already exists; choose another name");
+  Result<ObjectInfo> existing =
+      repo_.backend().stat({ObjectKind::kSnapshot, repo_.snapshot_object_name(m.name)});
+  if (existing.is_ok())
+    return already_exists("a backup named \"" + m.name + "\" already exists; choose another name");
 
   PathTrie trie;
   for (const std::string& p : m.paths) {
@@ -285,7 +288,8 @@ Result<SnapshotManifest> FsArchiver::run() {
 
   int workers = worker_count(options_.worker_threads);
   std::vector<std::thread> readers, cpu;
-  for (int i = 0; i < reader_count(options_.reader_threads); ++i) readers.emplace_back([this] { read_loop(); });
+  for (int i = 0; i < reader_count(options_.reader_threads); ++i)
+    readers.emplace_back([this] { read_loop(); });
   for (int i = 0; i < workers; ++i) cpu.emplace_back([this] { work_loop(); });
 
   int root_fd = open("/", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -313,7 +317,8 @@ Result<SnapshotManifest> FsArchiver::run() {
   return m;
 }
 
-Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options, BackupProgress* progress) {
+Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options,
+                                       BackupProgress* progress) {
   BackupProgress local;
   FsArchiver archiver(repo, options, progress ? *progress : local);
   return archiver.run();
