@@ -119,6 +119,9 @@ int run_cli(int argc, char** argv) {
   app.name("cairn");
   app.footer(kExitCodes);
   app.require_subcommand(1);
+  // Global flags work after the subcommand too ("cairn backup get --location
+  // prod"); subcommands created below inherit this.
+  app.fallthrough();
   app.set_version_flag("--version", "cairn 0.1.0");
   app.add_option("--repo", g.repo, "Repository path (default: $CAIRN_REPO, else the default location)");
   app.add_option("--location", g.location,
