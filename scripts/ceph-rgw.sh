@@ -15,7 +15,9 @@
 # (default 3300). `up` on a running gateway does nothing; `up` over a dead
 # or half-started one tears it down and starts afresh. Runs as root (or through sudo for apt).
 # The env file exports CAIRN_TEST_S3_ENDPOINT, _REGION, _BUCKET, _ACCESS_KEY,
-# _SECRET_KEY, which tests/storage reads.
+# _SECRET_KEY, which tests/storage reads, and for the protected buckets
+# _WRITER_ACCESS_KEY, _WRITER_SECRET_KEY (a user allowed only PutObject in
+# _WRITE_ONLY_BUCKET) and _LOCKED_BUCKET (Object Lock COMPLIANCE, 1 day).
 set -eEuo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -27,6 +29,13 @@ access_key=CAIRNTESTKEY
 secret_key=cairn-test-secret-0123456789
 bucket=cairn-test
 region=us-east-1
+# A second user that the write-only bucket's policy allows PutObject only.
+writer_key=CAIRNWRITERKEY
+writer_secret=cairn-writer-secret-0123456789
+# Owned by cairn-test: writer may only put (testinfra.md's policy).
+wonly_bucket=cairn-wonly
+# Object Lock on, default retention COMPLIANCE for 1 day.
+locked_bucket=cairn-locked
 
 log() { echo "ceph-rgw: $*" >&2; }
 
@@ -115,6 +124,51 @@ make_keyring() {
     --cap mgr 'allow rw' >/dev/null
 }
 
+# s3_request METHOD PATH [BODY [HEADER...]]: one request signed as cairn-test;
+# prints the HTTP status, keeps the response body in $dir/log/s3.out.
+s3_request() {
+  local method=$1 path=$2 body=${3-} sha md5
+  shift 3 || shift $#
+  printf '%s' "$body" >"$dir/log/s3.body"
+  sha=$(sha256sum "$dir/log/s3.body" | cut -d' ' -f1)
+  md5=$(openssl dgst -md5 -binary "$dir/log/s3.body" | base64)
+  local headers=(-H "x-amz-content-sha256: $sha" -H "Content-MD5: $md5")
+  for h in "$@"; do headers+=(-H "$h"); done
+  curl -s -o "$dir/log/s3.out" -w '%{http_code}' -X "$method" --data-binary "@$dir/log/s3.body" "${headers[@]}" \
+    --aws-sigv4 "aws:amz:$region:s3" --user "$access_key:$secret_key" "$endpoint/$path"
+}
+
+must() {
+  local what=$1 code
+  shift
+  code=$(s3_request "$@")
+  if [[ $code != 200 && $code != 204 && $code != 409 ]]; then
+    log "$what failed (HTTP $code): $(cat "$dir/log/s3.out")"
+    return 1
+  fi
+}
+
+# The write-only bucket (the writer may PutObject and nothing else) and the
+# Object Lock bucket (COMPLIANCE, 1 day), as a ransomware-protected
+# location would have them.
+make_protected_buckets() {
+  must "creating bucket $wonly_bucket" PUT "$wonly_bucket"
+  local policy
+  policy=$(cat <<POLICY
+{"Version":"2012-10-17","Statement":[
+ {"Sid":"WriteOnly","Effect":"Allow","Principal":{"AWS":["arn:aws:iam:::user/cairn-writer"]},
+  "Action":["s3:PutObject","s3:AbortMultipartUpload","s3:ListMultipartUploadParts"],"Resource":["arn:aws:s3:::$wonly_bucket/*"]},
+ {"Sid":"NoReadNoDelete","Effect":"Deny","Principal":{"AWS":["arn:aws:iam:::user/cairn-writer"]},
+  "Action":["s3:GetObject","s3:DeleteObject","s3:DeleteObjectVersion","s3:GetObjectVersion","s3:ListBucket"],
+  "Resource":["arn:aws:s3:::$wonly_bucket","arn:aws:s3:::$wonly_bucket/*"]}]}
+POLICY
+)
+  must "setting the policy of $wonly_bucket" PUT "$wonly_bucket?policy=" "$policy"
+  must "creating bucket $locked_bucket" PUT "$locked_bucket" "" "x-amz-bucket-object-lock-enabled: true"
+  must "setting the object lock of $locked_bucket" PUT "$locked_bucket?object-lock=" \
+    '<ObjectLockConfiguration xmlns="http://s3.amazonaws.com/doc/2006-03-01/"><ObjectLockEnabled>Enabled</ObjectLockEnabled><Rule><DefaultRetention><Mode>COMPLIANCE</Mode><Days>1</Days></DefaultRetention></Rule></ObjectLockConfiguration>'
+}
+
 write_env() {
   cat >"$dir/env" <<ENV
 export CAIRN_TEST_S3_ENDPOINT=$endpoint
@@ -122,6 +176,10 @@ export CAIRN_TEST_S3_REGION=$region
 export CAIRN_TEST_S3_BUCKET=$bucket
 export CAIRN_TEST_S3_ACCESS_KEY=$access_key
 export CAIRN_TEST_S3_SECRET_KEY=$secret_key
+export CAIRN_TEST_S3_WRITER_ACCESS_KEY=$writer_key
+export CAIRN_TEST_S3_WRITER_SECRET_KEY=$writer_secret
+export CAIRN_TEST_S3_WRITE_ONLY_BUCKET=$wonly_bucket
+export CAIRN_TEST_S3_LOCKED_BUCKET=$locked_bucket
 ENV
 }
 
@@ -168,6 +226,8 @@ up() {
   fi
   radosgw-admin "${c[@]}" user create --uid=cairn-test --display-name="cairn tests" \
     --access-key="$access_key" --secret-key="$secret_key" >/dev/null
+  radosgw-admin "${c[@]}" user create --uid=cairn-writer --display-name="cairn write-only client" \
+    --access-key="$writer_key" --secret-key="$writer_secret" >/dev/null
   # The bucket: a signed PUT from curl (7.75+ signs SigV4 itself, but RGW
   # also wants the payload hash header, which curl 7.88 does not add).
   local code empty_sha256=e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855
@@ -181,6 +241,7 @@ up() {
     log "creating bucket $bucket failed (HTTP $code): $(cat "$dir/log/make-bucket.out")"
     return 1
   fi
+  make_protected_buckets
   write_env
   log "up at $endpoint in $((SECONDS - t0)) s; env in $dir/env"
 }

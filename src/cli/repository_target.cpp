@@ -1,12 +1,14 @@
 // Finding a command's repository and building its backend stack.
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <memory>
 
 #include "cli/cli.h"
 #include "cli/context.h"
 #include "common/log.h"
 #include "storage/access_mode_backend.h"
+#include "storage/cache_backend.h"
 #include "storage/counting_backend.h"
 #include "storage/limit_backend.h"
 #include "storage/local_backend.h"
@@ -137,12 +139,26 @@ Result<std::shared_ptr<Backend>> open_backend_stack(const Location& location, bo
       std::make_shared<AccessModeBackend>(counter, location.access_mode, location.name);
   if (location.provider == Provider::kS3)
     stack = std::make_shared<ConcurrencyLimitBackend>(stack, kS3MaxInFlight);
-  if (!with_retries) return stack;
-  // A local disk rarely recovers from an I/O error; an object store often does.
-  RetryPolicy policy;
-  if (location.provider == Provider::kLocal)
-    policy = RetryPolicy{.max_attempts = 3, .budget = std::chrono::seconds(10)};
-  return std::shared_ptr<Backend>(std::make_shared<RetryingBackend>(stack, policy));
+  if (with_retries) {
+    // A local disk rarely recovers from an I/O error; an object store often does.
+    RetryPolicy policy;
+    if (location.provider == Provider::kLocal)
+      policy = RetryPolicy{.max_attempts = 3, .budget = std::chrono::seconds(10)};
+    stack = std::make_shared<RetryingBackend>(stack, policy);
+  }
+  if (location.access_mode != AccessMode::kAppendOnly) return stack;
+  // AppendOnly credentials may be allowed to write and nothing else: keep a
+  // local copy of what this client writes, to open and deduplicate with.
+  const std::string where =
+      location.provider == Provider::kS3
+          ? "s3|" + location.endpoint + "|" + location.where()
+          : "local|" + std::filesystem::absolute(location.path).lexically_normal().string();
+  CAIRN_ASSIGN_OR_RETURN(std::string folder, cache_folder_for(where));
+  Result<std::unique_ptr<Backend>> cache = open_local_cache_backend(folder);
+  if (!cache.is_ok())
+    return cache.status().with_context("opening the local cache of an AppendOnly location (CAIRN_CACHE_DIR)");
+  return std::shared_ptr<Backend>(
+      std::make_shared<WriteThroughCacheBackend>(stack, std::shared_ptr<Backend>(std::move(*cache))));
 }
 
 void log_storage_requests() {

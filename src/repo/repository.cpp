@@ -62,15 +62,23 @@ Status Repository::init(std::shared_ptr<Backend> backend, std::string_view passw
   Result<ObjectInfo> existing = backend->stat({ObjectKind::kConfig, "config"});
   if (existing.is_ok())
     return already_exists("a repository already exists at " + backend->properties().location);
-  if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+  // Write-only credentials cannot look; the config's put-if-absent then is
+  // the check, so it must go first (see below).
+  const bool can_look = existing.status().code() != ErrorCode::kPermissionDenied;
+  if (can_look && existing.status().code() != ErrorCode::kNotFound) return existing.status();
 
   KeyFileInfo info{"", current_hostname(), current_username(), config.created, options.kdf};
   std::string key_name = random_object_name();
   std::string key_json = make_key_file(master, password, options.kdf, info);
+  Repository repo(backend, master, key_name);
+  const ObjectKey key{ObjectKind::kKey, key_name};
+  if (!can_look) {
+    CAIRN_RETURN_IF_ERROR(repo.put_sealed(ObjectKind::kConfig, "config", as_bytes(encode_config(config))));
+    return backend->put(key, as_bytes(key_json));
+  }
   // The key goes first: a config without a key could never be opened, a key
   // without a config is harmless and init can simply be retried.
-  CAIRN_RETURN_IF_ERROR(backend->put({ObjectKind::kKey, key_name}, as_bytes(key_json)));
-  Repository repo(backend, master, key_name);
+  CAIRN_RETURN_IF_ERROR(backend->put(key, as_bytes(key_json)));
   return repo.put_sealed(ObjectKind::kConfig, "config", as_bytes(encode_config(config)));
 }
 

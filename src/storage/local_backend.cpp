@@ -255,4 +255,13 @@ Result<std::unique_ptr<Backend>> open_local_backend(const std::string& path) {
   return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(std::move(*root)));
 }
 
+Result<std::unique_ptr<Backend>> open_local_cache_backend(const std::string& path) {
+  if (path.empty()) return invalid_argument("no cache path given");
+  CAIRN_RETURN_IF_ERROR(make_folders(path));
+  CAIRN_ASSIGN_OR_RETURN(std::string root, absolute_path(path));
+  for (ObjectKind kind : kFolderKinds)
+    CAIRN_RETURN_IF_ERROR(make_folder(root + "/" + object_kind_name(kind)));
+  return std::unique_ptr<Backend>(std::make_unique<LocalBackend>(std::move(root)));
+}
+
 }  // namespace cairn

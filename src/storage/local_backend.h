@@ -19,4 +19,8 @@ Result<std::unique_ptr<Backend>> create_local_backend(const std::string& path);
 // Opens an existing layout; kNotFound if path holds no repository (no config file).
 Result<std::unique_ptr<Backend>> open_local_backend(const std::string& path);
 
+// The same layout as a cache of another repository's small objects
+// (cache_backend.h): created when missing, config or not.
+Result<std::unique_ptr<Backend>> open_local_cache_backend(const std::string& path);
+
 }  // namespace cairn

@@ -40,9 +40,12 @@ class S3Backend final : public Backend {
     if (data.size() > client_.config().multipart_threshold) {
       // No conditional completion on every server: check first. Packs, the
       // only objects this large, have random names, so the race is moot.
+      // Write-only credentials may not look (kPermissionDenied): then the
+      // conditional completion is the only check there is.
       Result<ObjectInfo> existing = stat(key);
       if (existing.is_ok()) return already_exists(what + " already exists");
-      if (existing.status().code() != ErrorCode::kNotFound) return existing.status();
+      const ErrorCode code = existing.status().code();
+      if (code != ErrorCode::kNotFound && code != ErrorCode::kPermissionDenied) return existing.status();
       return s3::multipart_put(client_, object_key(key), data, headers, what);
     }
     headers.emplace_back("If-None-Match", "*");
@@ -148,6 +151,7 @@ class S3Backend final : public Backend {
     BackendProperties p;
     p.location = s3_location(client_.config());
     p.supports_exclusive_put = true;
+    p.preferred_concurrency = 16;
     return p;
   }
 
