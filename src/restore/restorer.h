@@ -1,8 +1,9 @@
 // Restoring a backup (or the selected paths of one) into a target folder.
 //
 // The backed-up absolute paths are re-rooted under the target: /data/x in
-// the backup becomes <target>/data/x. Files are fetched pack by pack (one
-// ranged read covers neighbouring blobs), every blob is authenticated and
+// the backup becomes <target>/data/x. Files are fetched in ranged reads of
+// packs (one read covers neighbouring blobs; many reads in flight from a
+// remote store), every blob is authenticated and
 // re-hashed on the way, and a file whose data is damaged or missing is
 // reported and not written, while every other file is still restored.
 #pragma once

@@ -61,6 +61,9 @@ struct ObjectInfo {
 struct BackendProperties {
   std::string location;                // what to show a user: a path or a URL
   bool supports_exclusive_put = true;  // put-if-absent is atomic
+  // Requests worth keeping in flight at once (0: no preference): a remote
+  // store hides its round trips behind many parallel reads.
+  int preferred_concurrency = 0;
 };
 
 class Backend {
