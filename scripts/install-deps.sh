@@ -19,8 +19,9 @@ build_pkgs=(
   libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
 )
 # util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
-# clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh.
-test_pkgs=(util-linux diffutils clang libclang-rt-14-dev)
+# clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh;
+# faketime: runs cairn with a skewed clock against the S3 server.
+test_pkgs=(util-linux diffutils clang libclang-rt-14-dev faketime)
 # The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;

@@ -80,5 +80,22 @@ TEST_F(S3RepositoryTest, WrongPlacesEachGiveOnePlainSentence) {
   }
 }
 
+TEST_F(S3RepositoryTest, ASkewedClockGivesOnePlainSentenceAboutTheClock) {
+  ASSERT_EQ(cairn({"repo", "init", "--kdf-memory", "8", "--kdf-iterations", "1"}).exit_code, 0);
+  // libfaketime (Debian faketime, installed by install-deps.sh test) moves
+  // only this process's clock back an hour: SigV4 dates it.
+  std::vector<std::string> argv = {"faketime", "-f",         "-1h",    cairn_binary(),
+                                   "--repo",   url(config_), "backup", "get"};
+  CommandResult g = run_command(argv, {{"CAIRN_PASSWORD", "correct horse"},
+                                       {"CAIRN_PASSWORD_FILE", ""},
+                                       {"CAIRN_REPO", ""},
+                                       {"AWS_ACCESS_KEY_ID", config_.access_key_id},
+                                       {"AWS_SECRET_ACCESS_KEY", config_.secret_access_key},
+                                       {"AWS_DEFAULT_REGION", config_.region}});
+  EXPECT_EQ(g.exit_code, 1);
+  EXPECT_TRUE(is_one_plain_sentence(g.err)) << g.err;
+  EXPECT_NE(g.err.find("clock is off"), std::string::npos) << g.err;
+}
+
 }  // namespace
 }  // namespace cairn
