@@ -18,6 +18,7 @@ const char* error_code_name(ErrorCode code) {
     case ErrorCode::kLocked: return "locked";
     case ErrorCode::kCancelled: return "cancelled";
     case ErrorCode::kUnsupported: return "unsupported";
+    case ErrorCode::kFailedPrecondition: return "failed precondition";
   }
   return "unknown";
 }

@@ -16,17 +16,19 @@ namespace cairn {
 
 enum class ErrorCode {
   kOk = 0,
-  kNotFound,          // the object, file or backup does not exist
-  kAlreadyExists,     // objects are immutable: a put never replaces one
-  kCorruption,        // authentication, checksum or structure check failed
-  kIoError,           // the OS or the storage failed; may be retried
-  kInvalidArgument,   // the user or the caller asked for something malformed
-  kPermissionDenied,  // the OS or an access mode refused the operation
-  kNoSpace,           // the disk or the quota is full
-  kWrongPassword,     // no key file opens with the password given
-  kLocked,            // another process holds a conflicting lock
-  kCancelled,         // stopped on request (signal, user)
-  kUnsupported,       // format version or feature this build does not know
+  kNotFound,            // the object, file or backup does not exist
+  kAlreadyExists,       // objects are immutable: a put never replaces one
+  kCorruption,          // authentication, checksum or structure check failed
+  kIoError,             // the OS or the storage failed; may be retried
+  kInvalidArgument,     // the user or the caller asked for something malformed
+  kPermissionDenied,    // the OS or an access mode refused the operation
+  kNoSpace,             // the disk or the quota is full
+  kWrongPassword,       // no key file opens with the password given
+  kLocked,              // another process holds a conflicting lock
+  kCancelled,           // stopped on request (signal, user)
+  kUnsupported,         // format version or feature this build does not know
+  kFailedPrecondition,  // well-formed, but the state of things forbids it now (a running server, a full
+                        // folder)
 };
 
 const char* error_code_name(ErrorCode code);
@@ -64,6 +66,7 @@ inline Status io_error(std::string m) { return {ErrorCode::kIoError, std::move(m
 inline Status invalid_argument(std::string m) { return {ErrorCode::kInvalidArgument, std::move(m)}; }
 inline Status permission_denied(std::string m) { return {ErrorCode::kPermissionDenied, std::move(m)}; }
 inline Status unsupported(std::string m) { return {ErrorCode::kUnsupported, std::move(m)}; }
+inline Status failed_precondition(std::string m) { return {ErrorCode::kFailedPrecondition, std::move(m)}; }
 
 // Status from errno after a failed system call: "open /x: No such file or directory".
 Status errno_status(int err, const std::string& what);
@@ -96,9 +99,9 @@ class [[nodiscard]] Result {
 }  // namespace cairn
 
 // Returns the status from the enclosing function when it is not ok.
-#define CAIRN_RETURN_IF_ERROR(expr)             \
-  do {                                          \
-    ::cairn::Status cairn_status_ = (expr);     \
+#define CAIRN_RETURN_IF_ERROR(expr)                   \
+  do {                                                \
+    ::cairn::Status cairn_status_ = (expr);           \
     if (!cairn_status_.is_ok()) return cairn_status_; \
   } while (0)
 

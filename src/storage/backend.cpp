@@ -10,6 +10,7 @@ const char* object_kind_name(ObjectKind kind) {
     case ObjectKind::kIndex: return "index";
     case ObjectKind::kSnapshot: return "snapshots";
     case ObjectKind::kLock: return "locks";
+    case ObjectKind::kArchive: return "archive";
   }
   return "unknown";
 }

@@ -35,6 +35,7 @@ enum class ObjectKind {
   kIndex,     // index/<name>: blob id -> pack, offset, length
   kSnapshot,  // snapshots/<name>: one backup's manifest
   kLock,      // locks/<name>: who is using the repository
+  kArchive,   // archive/<name>: PostgreSQL stanzas and WAL segments, by keyed name
 };
 
 const char* object_kind_name(ObjectKind kind);  // "config", "keys", "data", ...

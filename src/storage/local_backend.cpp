@@ -15,8 +15,8 @@
 namespace cairn {
 namespace {
 
-constexpr ObjectKind kFolderKinds[] = {ObjectKind::kKey, ObjectKind::kPack, ObjectKind::kIndex,
-                                       ObjectKind::kSnapshot, ObjectKind::kLock};
+constexpr ObjectKind kFolderKinds[] = {ObjectKind::kKey,      ObjectKind::kPack, ObjectKind::kIndex,
+                                       ObjectKind::kSnapshot, ObjectKind::kLock, ObjectKind::kArchive};
 
 // Objects hold keys and encrypted data: only the owner may read them.
 constexpr unsigned kObjectMode = 0600;
@@ -65,6 +65,12 @@ class LocalBackend final : public Backend {
     // up as kNotFound from creating the temp file, so the common case pays nothing.
     if (st.code() == ErrorCode::kNotFound && key.kind == ObjectKind::kPack) {
       CAIRN_RETURN_IF_ERROR(make_pack_folder(key.name.substr(0, 2)));
+      st = write_file_atomic(path, data, ReplaceMode::kFailIfExists, kObjectMode);
+    }
+    // archive/ came after the first repositories were made: made on first use there.
+    if (st.code() == ErrorCode::kNotFound && key.kind == ObjectKind::kArchive) {
+      CAIRN_RETURN_IF_ERROR(make_folder(root_ + "/archive"));
+      CAIRN_RETURN_IF_ERROR(sync_directory(root_));
       st = write_file_atomic(path, data, ReplaceMode::kFailIfExists, kObjectMode);
     }
     if (st.code() == ErrorCode::kAlreadyExists) return already_exists(key.to_string() + " already exists");
@@ -120,6 +126,8 @@ class LocalBackend final : public Backend {
       return info.status().code() == ErrorCode::kNotFound ? Status::ok() : info.status();
     }
     const std::string folder = root_ + "/" + object_kind_name(kind);
+    if (kind == ObjectKind::kArchive && ::access(folder.c_str(), F_OK) != 0 && errno == ENOENT)
+      return Status::ok();  // an older repository that never archived anything
     if (kind != ObjectKind::kPack) return list_folder(folder, kind, "", fn);
     // Packs: one folder per first two hex digits. Anything else in data/ is not ours.
     return for_each_entry(folder, [&](int, const char* name) -> Status {
