@@ -46,9 +46,24 @@ class Planner {
       if (sel == Selection::kNone) continue;
       if (sel == Selection::kAll) matched_ = true;
       std::string target = options_.target + path;
+      const std::string& strip = options_.strip_prefix;
+      bool above_strip = false;  // an ancestor of strip_prefix: not restored, only walked
+      if (!strip.empty()) {
+        if (path == strip) {
+          target = options_.target;
+        } else if (path.size() > strip.size() && path.compare(0, strip.size(), strip) == 0 &&
+                   path[strip.size()] == '/') {
+          target = options_.target + path.substr(strip.size());
+        } else if (strip.size() > path.size() && strip.compare(0, path.size(), path) == 0 &&
+                   strip[path.size()] == '/' && node.type == NodeType::kDirectory) {
+          above_strip = true;
+        } else {
+          continue;  // outside strip_prefix
+        }
+      }
       switch (node.type) {
         case NodeType::kDirectory:
-          plan_.directories.emplace_back(target, node);
+          if (!above_strip) plan_.directories.emplace_back(target, node);
           CAIRN_RETURN_IF_ERROR(plan_tree(node.subtree, path, sel == Selection::kAll));
           break;
         case NodeType::kSymlink:
@@ -143,7 +158,8 @@ Result<RestoreResult> restore_snapshot(Repository& repo, const SnapshotManifest&
 
   RestorePlan plan;
   Planner planner(repo, opts, plan, progress);
-  CAIRN_RETURN_IF_ERROR(planner.plan_tree(snapshot.tree, "/", false).with_context("reading the backup's tree"));
+  CAIRN_RETURN_IF_ERROR(
+      planner.plan_tree(snapshot.tree, "/", false).with_context("reading the backup's tree"));
   if (!opts.includes.empty() && !planner.matched())
     return not_found("no path in backup \"" + snapshot.name + "\" matches the --include paths given");
 

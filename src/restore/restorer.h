@@ -21,6 +21,10 @@ struct RestoreOptions {
   std::vector<std::string> includes;  // absolute backed-up paths; empty: everything
   bool restore_owner = false;         // chown to the backed-up owner (root only)
   int threads = 0;                    // 0: automatic
+  // A backed-up folder whose contents go straight into target (its
+  // ancestors are not restored): "/var/lib/pg/data" puts
+  // /var/lib/pg/data/base/1 at <target>/base/1. Empty: paths are re-rooted whole.
+  std::string strip_prefix;
 };
 
 struct RestoreProgress {

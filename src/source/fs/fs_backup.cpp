@@ -251,6 +251,7 @@ Result<SnapshotManifest> FsArchiver::run() {
   SnapshotManifest m;
   m.name = options_.name;
   m.labels = options_.labels;
+  m.source = options_.source;
   m.hostname = current_hostname();
   m.username = current_username();
   m.paths = options_.paths;
@@ -274,8 +275,11 @@ Result<SnapshotManifest> FsArchiver::run() {
   if (options_.use_parent) {
     CAIRN_ASSIGN_OR_RETURN(auto snaps, repo_.list_snapshots());
     for (auto it = snaps.rbegin(); it != snaps.rend(); ++it) {
-      if (it->source == "fs" && it->paths == m.paths && it->hostname == m.hostname &&
-          it->status != BackupStatus::kFailed) {
+      const bool wanted = options_.parent_name.empty()
+                              ? it->source == m.source && it->paths == m.paths &&
+                                    it->hostname == m.hostname && it->status != BackupStatus::kFailed
+                              : it->name == options_.parent_name;
+      if (wanted) {
         Result<Tree> t = repo_.read_tree(it->tree);
         if (t.is_ok()) {
           prev_root = std::move(*t);
@@ -313,6 +317,7 @@ Result<SnapshotManifest> FsArchiver::run() {
   m.errors = errors_;
   m.warnings = warnings_;
   m.status = m.errors.empty() ? BackupStatus::kCompleted : BackupStatus::kPartiallyFailed;
+  if (options_.before_save) CAIRN_RETURN_IF_ERROR(options_.before_save(m));
   CAIRN_RETURN_IF_ERROR(repo_.save_snapshot(m));
   return m;
 }

@@ -29,6 +29,14 @@ struct FsBackupOptions {
   std::string exclude_marker = ".cairn-exclude";  // a folder holding this file is skipped
   std::map<std::string, std::string> labels;
   bool use_parent = true;  // reuse unchanged files of the latest backup of the same paths
+  // With use_parent: this backup instead of the latest of the same paths
+  // (a PostgreSQL differential names its full backup). Empty: the latest.
+  std::string parent_name;
+  std::string source = "fs";  // recorded in the manifest; parents are looked for among the same source
+  // Called once the data and trees are durable and before the snapshot is
+  // written: may add to the manifest (labels, status) or fail the backup
+  // (nothing is saved then). PostgreSQL ends its backup here.
+  std::function<Status(SnapshotManifest&)> before_save;
   int reader_threads = 0;  // 0: automatic
   int worker_threads = 0;  // 0: one per core
 };
@@ -52,6 +60,7 @@ Result<std::string> normalize_backup_path(const std::string& path);
 // some entries could not be read). Fails, saving nothing, when the
 // repository cannot be written; packs already stored then stay unreferenced
 // until prune.
-Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options, BackupProgress* progress);
+Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options,
+                                       BackupProgress* progress);
 
 }  // namespace cairn
