@@ -16,12 +16,13 @@ set -euo pipefail
 build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libzstd-dev libargon2-dev libcli11-dev nlohmann-json3-dev
-  libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
+  libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev libpq-dev
 )
 # util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh;
 # faketime: runs cairn with a skewed clock against the S3 server.
-test_pkgs=(util-linux diffutils clang libclang-rt-14-dev faketime)
+# postgresql: the real PostgreSQL 15 server the pg tests start.
+test_pkgs=(util-linux diffutils clang libclang-rt-14-dev faketime postgresql)
 # The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;

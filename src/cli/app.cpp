@@ -59,6 +59,69 @@ struct LocationArgs {
   std::string delete_name;
 };
 
+struct PgArgs {
+  PgStanzaArgs stanza;
+  PgArchiveArgs push, get;
+  PgBackupArgs backup;
+  PgRestoreArgs restore;
+  PgInfoArgs info;
+};
+
+void add_pg_commands(CLI::App& app, GlobalOptions& g, PgArgs& a, int& code) {
+  auto* pg = app.add_subcommand("pg", "PostgreSQL: stanzas, WAL archiving, backups and point-in-time restore")
+                 ->require_subcommand(1);
+  auto* stanza =
+      pg->add_subcommand("stanza", "Record a PostgreSQL cluster in the repository")->require_subcommand(1);
+  auto* create = stanza->add_subcommand("create", "Record the cluster at --pg-path as stanza NAME");
+  create->add_option("NAME", a.stanza.name, "Stanza name")->required();
+  create->add_option("--pg-path", a.stanza.pg_path, "The cluster's data directory")->required();
+  create->add_option("--pg-socket-path", a.stanza.socket_path, "Unix socket directory of the server");
+  create->add_option("--pg-host", a.stanza.host, "Host of the server (instead of a socket)");
+  create->add_option("--pg-port", a.stanza.port, "Port of the server");
+  create->add_option("--pg-user", a.stanza.user, "User to connect as (needs pg_backup_start rights)");
+  add_output_flag(create, g);
+  create->callback([&] { code = cmd_pg_stanza_create(g, a.stanza); });
+
+  auto* push = pg->add_subcommand("archive-push", "Archive one WAL file (archive_command = '... %p')");
+  push->add_option("--stanza", a.push.stanza, "Stanza name")->required();
+  push->add_option("WAL_PATH", a.push.file, "Path of the WAL file (%p)")->required();
+  push->callback([&] { code = cmd_pg_archive_push(g, a.push); });
+
+  auto* get = pg->add_subcommand("archive-get", "Fetch one WAL file (restore_command = '... %f \"%p\"')");
+  get->add_option("--stanza", a.get.stanza, "Stanza name")->required();
+  get->add_option("WAL_FILE", a.get.file, "Name of the WAL file (%f)")->required();
+  get->add_option("DEST", a.get.dest, "Where to write it (%p)")->required();
+  get->callback([&] { code = cmd_pg_archive_get(g, a.get); });
+
+  auto* backup = pg->add_subcommand("backup", "Take an online backup of a stanza's cluster");
+  backup->add_option("--stanza", a.backup.stanza, "Stanza name")->required();
+  backup
+      ->add_option("--type", a.backup.type,
+                   "full, diff (since the last full) or incr (since the last backup)")
+      ->check(CLI::IsMember({"full", "diff", "incr"}));
+  add_output_flag(backup, g);
+  backup->callback([&] { code = cmd_pg_backup(g, a.backup); });
+
+  auto* restore = pg->add_subcommand("restore", "Restore a stanza's backup and set up recovery to a target");
+  restore->add_option("--stanza", a.restore.stanza, "Stanza name")->required();
+  restore->add_option("--set", a.restore.set, "Backup label (default: the newest that suits the target)");
+  restore->add_option("--pg-path", a.restore.pg_path, "Restore here instead of the stanza's data directory");
+  restore->add_option("--type", a.restore.type, "Recovery target type")
+      ->check(CLI::IsMember({"default", "immediate", "time", "xid", "lsn", "name"}));
+  restore->add_option("--target", a.restore.target,
+                      "Recovery target (a time, xid, LSN or restore point name)");
+  restore->add_option("--target-action", a.restore.target_action, "What PostgreSQL does at the target")
+      ->check(CLI::IsMember({"pause", "promote", "shutdown"}));
+  restore->add_option("--target-timeline", a.restore.target_timeline, "Timeline to recover along");
+  restore->add_flag("--force", a.restore.force, "Replace the contents of a non-empty directory");
+  restore->callback([&] { code = cmd_pg_restore(g, a.restore); });
+
+  auto* info = pg->add_subcommand("info", "List the backups and the WAL archive of stanzas");
+  info->add_option("--stanza", a.info.stanza, "Only this stanza");
+  add_output_flag(info, g);
+  info->callback([&] { code = cmd_pg_info(g, a.info); });
+}
+
 void add_location_commands(CLI::App& app, GlobalOptions& g, LocationArgs& args, int& code) {
   auto* location = app.add_subcommand("location", "Manage storage locations (where repositories live)")
                        ->require_subcommand(1);
@@ -232,6 +295,9 @@ int run_cli(int argc, char** argv) {
 
   LocationArgs location_args;
   add_location_commands(app, g, location_args, code);
+
+  PgArgs pg_args;
+  add_pg_commands(app, g, pg_args, code);
 
   app.parse_complete_callback([&] {
     if (g.verbose) set_log_level(LogLevel::kDebug);

@@ -83,4 +83,45 @@ int cmd_key_add(const GlobalOptions& g);
 int cmd_key_list(const GlobalOptions& g);
 int cmd_key_remove(const GlobalOptions& g, const std::string& id);
 
+struct PgStanzaArgs {
+  std::string name;
+  std::string pg_path;
+  std::string socket_path;
+  std::string host;
+  std::string port;
+  std::string user;
+};
+int cmd_pg_stanza_create(const GlobalOptions& g, const PgStanzaArgs& a);
+
+struct PgArchiveArgs {
+  std::string stanza;
+  std::string file;  // push: the path (%p); get: the file name (%f)
+  std::string dest;  // get: where to write it (%p)
+};
+int cmd_pg_archive_push(const GlobalOptions& g, const PgArchiveArgs& a);
+int cmd_pg_archive_get(const GlobalOptions& g, const PgArchiveArgs& a);
+
+struct PgBackupArgs {
+  std::string stanza;
+  std::string type = "incr";
+};
+int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a);
+
+struct PgRestoreArgs {
+  std::string stanza;
+  std::string set;
+  std::string pg_path;
+  std::string type;
+  std::string target;
+  std::string target_action;
+  std::string target_timeline;
+  bool force = false;
+};
+int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a);
+
+struct PgInfoArgs {
+  std::string stanza;
+};
+int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a);
+
 }  // namespace cairn

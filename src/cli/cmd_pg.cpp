@@ -1,0 +1,217 @@
+// pg stanza create | archive-push | archive-get | backup | restore | info
+#include <unistd.h>
+
+#include <climits>
+#include <cstdio>
+#include <cstdlib>
+#include <nlohmann/json.hpp>
+
+#include "cli/cli.h"
+#include "cli/commands.h"
+#include "cli/output.h"
+#include "common/clock.h"
+#include "common/log.h"
+#include "repo/lock.h"
+#include "source/pg/pg.h"
+
+namespace cairn {
+
+using nlohmann::json;
+
+namespace {
+
+std::string label_of(const SnapshotManifest& m, const char* key) {
+  auto it = m.labels.find(key);
+  return it == m.labels.end() ? "" : it->second;
+}
+
+std::string self_path() {
+  char buf[PATH_MAX];
+  ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
+  if (n <= 0) return "cairn";
+  return std::string(buf, static_cast<size_t>(n));
+}
+
+// A shell word: single-quoted unless plainly safe.
+std::string shell_word(const std::string& s) {
+  bool plain = !s.empty();
+  for (char c : s)
+    if (!(std::isalnum(static_cast<unsigned char>(c)) ||
+          std::string("/._-:=+,@").find(c) != std::string::npos))
+      plain = false;
+  if (plain) return s;
+  std::string out = "'";
+  for (char c : s) out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+// The restore_command that reaches this repository again: the same binary,
+// --repo or --location, and the password and config files of this process
+// (never a password itself: that would land in postgresql.auto.conf).
+std::string restore_command(const GlobalOptions& g, const std::string& stanza) {
+  std::string cmd;
+  std::string env;
+  for (const char* var : {"CAIRN_PASSWORD_FILE", "CAIRN_CONFIG_DIR", "CAIRN_CACHE_DIR"}) {
+    const char* v = std::getenv(var);
+    if (v && *v) env += std::string(var) + "=" + shell_word(v) + " ";
+  }
+  if (!env.empty()) cmd = "env " + env;
+  if (!std::getenv("CAIRN_PASSWORD_FILE") && std::getenv("CAIRN_PASSWORD"))
+    log_warning(
+        "the password came from CAIRN_PASSWORD, which restore_command cannot use: give PostgreSQL "
+        "CAIRN_PASSWORD_FILE in its environment");
+  cmd += shell_word(self_path());
+  const char* repo_env = std::getenv("CAIRN_REPO");
+  if (!g.repo.empty())
+    cmd += " --repo " + shell_word(g.repo);
+  else if (!g.location.empty())
+    cmd += " --location " + shell_word(g.location);
+  else if (repo_env && *repo_env)
+    cmd += " --repo " + shell_word(repo_env);
+  return cmd + " pg archive-get --stanza " + shell_word(stanza) + " %f \"%p\"";
+}
+
+}  // namespace
+
+int cmd_pg_stanza_create(const GlobalOptions& g, const PgStanzaArgs& a) {
+  PgStanza request;
+  request.name = a.name;
+  char real[PATH_MAX];
+  request.pg_path = ::realpath(a.pg_path.c_str(), real) ? std::string(real) : a.pg_path;
+  request.connection.host = !a.socket_path.empty() ? a.socket_path : a.host;
+  request.connection.port = a.port;
+  request.connection.user = a.user;
+  auto repo = open_repository(g, false, RepoAccess::kAdd);
+  Result<PgStanza> s = stanza_create(*repo, request);
+  exit_on_error(s.status());
+  if (json_output(g)) {
+    std::printf("%s\n", json{{"stanza", s->name},
+                             {"pg_path", s->pg_path},
+                             {"system_id", std::to_string(s->system_id)},
+                             {"version", s->version}}
+                            .dump(2)
+                            .c_str());
+  } else {
+    std::printf("stanza \"%s\" records PostgreSQL %s at %s (system identifier %llu)\n", s->name.c_str(),
+                s->version.c_str(), s->pg_path.c_str(), static_cast<unsigned long long>(s->system_id));
+  }
+  return kExitOk;
+}
+
+int cmd_pg_archive_push(const GlobalOptions& g, const PgArchiveArgs& a) {
+  auto repo = open_repository(g, true, RepoAccess::kAdd);
+  Result<PushResult> r = archive_push(*repo, a.stanza, a.file);
+  exit_on_error(r.status());
+  log_info(std::string(r->already_archived ? "already archived: " : "archived: ") + a.file);
+  return kExitOk;
+}
+
+int cmd_pg_archive_get(const GlobalOptions& g, const PgArchiveArgs& a) {
+  auto repo = open_repository(g, true, RepoAccess::kRead);
+  Status st = archive_get(*repo, a.stanza, a.file, a.dest);
+  // PostgreSQL asks for files that may not exist (the next timeline's
+  // history): "not archived" is an answer, exit 1, not a failure to shout about.
+  if (st.code() == ErrorCode::kNotFound) {
+    log_info(st.message());
+    return kExitFailure;
+  }
+  exit_on_error(st);
+  return kExitOk;
+}
+
+int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
+  PgBackupType type = PgBackupType::kIncr;
+  if (a.type == "full") type = PgBackupType::kFull;
+  if (a.type == "diff") type = PgBackupType::kDiff;
+  auto repo = open_repository(g, true, RepoAccess::kAdd);
+  Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "pg backup", a.stanza);
+  exit_on_error(lock.status());
+  const double start = monotonic_seconds();
+  Result<PgBackupResult> r = pg_backup(*repo, a.stanza, type);
+  if (!r.is_ok()) {
+    std::fprintf(stderr, "error: the backup of stanza %s failed and was not saved: %s.\n", a.stanza.c_str(),
+                 r.status().message().c_str());
+    return kExitFailure;
+  }
+  const SnapshotManifest& m = r->manifest;
+  if (json_output(g)) {
+    std::printf("%s\n", snapshot_to_json(m, true, 2).c_str());
+  } else {
+    std::printf("pg backup %s (%s) %s: %s read, %s added, WAL %s..%s, in %s\n", m.name.c_str(),
+                pg_backup_type_name(r->type), backup_status_name(m.status),
+                format_size(m.stats.bytes_read).c_str(), format_size(m.stats.bytes_added).c_str(),
+                label_of(m, kPgStartWalLabel).c_str(), label_of(m, kPgStopWalLabel).c_str(),
+                format_duration(monotonic_seconds() - start).c_str());
+  }
+  return m.status == BackupStatus::kCompleted ? kExitOk : kExitPartial;
+}
+
+int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a) {
+  PgRestoreOptions o;
+  o.stanza = a.stanza;
+  o.set = a.set;
+  o.pg_path = a.pg_path;
+  o.target_type = a.type;
+  o.target = a.target;
+  o.target_action = a.target_action;
+  o.target_timeline = a.target_timeline;
+  o.force = a.force;
+  o.restore_command = restore_command(g, a.stanza);
+  auto repo = open_repository(g, true, RepoAccess::kRead);
+  const double start = monotonic_seconds();
+  Result<PgRestoreResult> r = pg_restore(*repo, o);
+  exit_on_error(r.status());
+  for (const auto& e : r->errors) log_warning(printable_path(e.path) + ": " + e.message);
+  std::printf("restored pg backup %s: %llu files, %s, in %s; start PostgreSQL to replay the WAL%s\n",
+              r->set.c_str(), static_cast<unsigned long long>(r->files), format_size(r->bytes).c_str(),
+              format_duration(monotonic_seconds() - start).c_str(),
+              a.type.empty() || a.type == "default" ? "" : (" to the " + a.type + " target").c_str());
+  return r->errors.empty() ? kExitOk : kExitPartial;
+}
+
+int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
+  auto repo = open_repository(g, false, RepoAccess::kRead);
+  Result<std::vector<SnapshotManifest>> backups = pg_backups(*repo, a.stanza);
+  exit_on_error(backups.status());
+  Result<std::vector<std::string>> wal = a.stanza.empty()
+                                             ? Result<std::vector<std::string>>(std::vector<std::string>{})
+                                             : archived_wal(*repo, a.stanza);
+  exit_on_error(wal.status());
+  if (json_output(g)) {
+    json items = json::array();
+    for (const SnapshotManifest& m : *backups) {
+      items.push_back({{"label", m.name},
+                       {"stanza", label_of(m, kPgStanzaLabel)},
+                       {"type", label_of(m, kPgTypeLabel)},
+                       {"status", backup_status_name(m.status)},
+                       {"start", format_rfc3339(m.started)},
+                       {"stop", format_rfc3339(m.completed)},
+                       {"lsn_start", label_of(m, kPgStartLsnLabel)},
+                       {"lsn_stop", label_of(m, kPgStopLsnLabel)},
+                       {"wal_start", label_of(m, kPgStartWalLabel)},
+                       {"wal_stop", label_of(m, kPgStopWalLabel)},
+                       {"database_size", m.stats.bytes},
+                       {"backup_size", m.stats.bytes_read},
+                       {"repository_size", m.stats.bytes_added}});
+    }
+    json archive = {{"min", wal->empty() ? "" : wal->front()},
+                    {"max", wal->empty() ? "" : wal->back()},
+                    {"files", wal->size()}};
+    std::printf("%s\n", json{{"backups", items}, {"archive", archive}}.dump(2).c_str());
+    return kExitOk;
+  }
+  Table t({"LABEL", "TYPE", "STATUS", "START", "STOP", "LSN", "WAL", "DB SIZE", "READ", "STORED"});
+  for (const SnapshotManifest& m : *backups)
+    t.add_row({m.name, label_of(m, kPgTypeLabel), backup_status_name(m.status), format_human_time(m.started),
+               format_human_time(m.completed),
+               label_of(m, kPgStartLsnLabel) + "/" + label_of(m, kPgStopLsnLabel),
+               label_of(m, kPgStartWalLabel) + "/" + label_of(m, kPgStopWalLabel), format_size(m.stats.bytes),
+               format_size(m.stats.bytes_read), format_size(m.stats.bytes_added)});
+  std::printf("%s", t.render().c_str());
+  if (!a.stanza.empty())
+    std::printf("archive: %zu WAL files%s\n", wal->size(),
+                wal->empty() ? "" : (", " + wal->front() + " .. " + wal->back()).c_str());
+  return kExitOk;
+}
+
+}  // namespace cairn

@@ -1,0 +1,110 @@
+// PostgreSQL: stanzas, WAL archiving, physical backups and point-in-time
+// restore, in the same repository as everything else.
+//
+// Nouns (pgBackRest's, on purpose: its users know them):
+//   stanza   one database cluster: its data directory, system identifier and
+//            major version, recorded once by stanza_create.
+//   segment  a WAL file pushed by archive_command, kept as an archive record
+//            (repo/archive.h) under its file name; also history files,
+//            .partial segments and backup history files.
+//   backup   an online copy of the data directory between pg_backup_start and
+//            pg_backup_stop, saved as a snapshot of source "pg" named by its
+//            label (20261122-031500F, ..._20261122-041500I). Completed only
+//            once every WAL segment it needs is in the archive.
+//
+// Backups reuse the file-system backup: unchanged files (same size, mtime,
+// ctime and inode) are taken from the reference backup without reading;
+// anything else is read and chunked, so a few changed pages in a 1 GB
+// table file store only the chunks around them. ctime catches a rewrite
+// that kept size and mtime.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "repo/repository.h"
+
+namespace cairn {
+
+// How to reach the server for pg_backup_start/stop (libpq keywords).
+struct PgConnection {
+  std::string host;  // a socket directory or a host name; empty: libpq's default
+  std::string port;
+  std::string user;
+  std::string database = "postgres";
+};
+
+struct PgStanza {
+  std::string name;
+  std::string pg_path;  // the data directory
+  uint64_t system_id = 0;
+  std::string version;  // "15"
+  PgConnection connection;
+};
+
+// Reads the system identifier and version from pg_path (global/pg_control,
+// PG_VERSION) and records the stanza; kAlreadyExists for an existing one of
+// another cluster (the same cluster again is fine).
+Result<PgStanza> stanza_create(Repository& repo, const PgStanza& request);
+Result<PgStanza> load_stanza(Repository& repo, const std::string& name);
+
+struct PushResult {
+  bool already_archived = false;  // the same bytes were there already
+  uint64_t bytes_added = 0;
+};
+// Durable in the repository when it returns ok. The same file twice is ok;
+// different bytes under an archived name are kAlreadyExists (archiving
+// must stop, nothing is replaced); a segment of another cluster (its
+// system identifier) is kInvalidArgument.
+Result<PushResult> archive_push(Repository& repo, const std::string& stanza, const std::string& path);
+// Writes the file to dest (atomically); kNotFound when it is not archived.
+Status archive_get(Repository& repo, const std::string& stanza, const std::string& file,
+                   const std::string& dest);
+
+enum class PgBackupType { kFull, kDiff, kIncr };
+const char* pg_backup_type_name(PgBackupType type);  // "full", "diff", "incr"
+
+struct PgBackupResult {
+  SnapshotManifest manifest;
+  PgBackupType type = PgBackupType::kFull;
+};
+// type kIncr or kDiff without a full backup becomes kFull.
+Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza, PgBackupType type);
+
+struct PgRestoreOptions {
+  std::string stanza;
+  std::string set;          // backup label; empty: the newest that suits the target
+  std::string pg_path;      // where to restore; empty: the stanza's data directory
+  std::string target_type;  // default|immediate|time|xid|lsn|name
+  std::string target;
+  std::string target_action;    // pause|promote|shutdown; empty: PostgreSQL's default
+  std::string target_timeline;  // empty: PostgreSQL's default (latest)
+  bool force = false;           // restore into a non-empty directory (no live postmaster)
+  // The restore_command PostgreSQL will run, with %f and %p in it.
+  std::string restore_command;
+};
+struct PgRestoreResult {
+  std::string set;
+  uint64_t files = 0;
+  uint64_t bytes = 0;
+  std::vector<BackupIssue> errors;
+};
+Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& options);
+
+// Backups of one stanza (or all), oldest first.
+Result<std::vector<SnapshotManifest>> pg_backups(Repository& repo, const std::string& stanza);
+
+// WAL file names archived for a stanza, sorted.
+Result<std::vector<std::string>> archived_wal(Repository& repo, const std::string& stanza);
+
+// Labels a pg backup carries in its manifest.
+inline constexpr const char* kPgStanzaLabel = "cairn.io/pg-stanza";
+inline constexpr const char* kPgTypeLabel = "cairn.io/pg-type";
+inline constexpr const char* kPgStartLsnLabel = "cairn.io/pg-start-lsn";
+inline constexpr const char* kPgStopLsnLabel = "cairn.io/pg-stop-lsn";
+inline constexpr const char* kPgStartWalLabel = "cairn.io/pg-start-wal";
+inline constexpr const char* kPgStopWalLabel = "cairn.io/pg-stop-wal";
+inline constexpr const char* kPgBackupLabelFile = "cairn.io/pg-backup-label";
+
+}  // namespace cairn

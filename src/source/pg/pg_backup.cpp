@@ -1,0 +1,202 @@
+// pg backup: pg_backup_start, the data directory through the file-system
+// backup, pg_backup_stop, and the check that the WAL it needs is archived.
+#include <libpq-fe.h>
+
+#include <algorithm>
+#include <ctime>
+#include <memory>
+
+#include "common/clock.h"
+#include "source/fs/fs_backup.h"
+#include "source/pg/pg.h"
+
+namespace cairn {
+namespace {
+
+// One libpq session: pg_backup_start and pg_backup_stop must share it.
+class PgSession {
+ public:
+  static Result<std::unique_ptr<PgSession>> connect(const PgConnection& c) {
+    std::vector<const char*> keys, values;
+    auto add = [&](const char* k, const std::string& v) {
+      if (v.empty()) return;
+      keys.push_back(k);
+      values.push_back(v.c_str());
+    };
+    add("host", c.host);
+    add("port", c.port);
+    add("user", c.user);
+    add("dbname", c.database);
+    add("application_name", "cairn");
+    keys.push_back(nullptr);
+    values.push_back(nullptr);
+    std::unique_ptr<PgSession> s(new PgSession(PQconnectdbParams(keys.data(), values.data(), 0)));
+    if (PQstatus(s->conn_) != CONNECTION_OK) {
+      std::string why = PQerrorMessage(s->conn_);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      return io_error("cannot connect to PostgreSQL: " + why +
+                      "; check the stanza's --pg-socket-path/--pg-host, --pg-port and --pg-user");
+    }
+    return s;
+  }
+  ~PgSession() { PQfinish(conn_); }
+
+  // The first row of a query's result, column by column.
+  Result<std::vector<std::string>> row(const std::string& sql, const std::vector<std::string>& params = {}) {
+    std::vector<const char*> p;
+    for (const std::string& v : params) p.push_back(v.c_str());
+    PGresult* r =
+        PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0);
+    std::unique_ptr<PGresult, decltype(&PQclear)> guard(r, PQclear);
+    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
+      std::string why = PQerrorMessage(conn_);
+      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
+      return io_error("PostgreSQL refused \"" + sql + "\": " + why);
+    }
+    if (PQntuples(r) < 1) return io_error("PostgreSQL returned no row for \"" + sql + "\"");
+    std::vector<std::string> out;
+    for (int i = 0; i < PQnfields(r); ++i) out.emplace_back(PQgetvalue(r, 0, i));
+    return out;
+  }
+
+ private:
+  explicit PgSession(PGconn* conn) : conn_(conn) {}
+  PGconn* conn_;
+};
+
+std::string label_time(TimeNs now) {
+  const std::time_t t = static_cast<std::time_t>(now / 1000000000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
+  return buf;
+}
+
+// The segments from first to last inclusive (same timeline; 16 MiB
+// segments: 256 per log file).
+std::vector<std::string> segment_range(const std::string& first, const std::string& last) {
+  std::vector<std::string> out;
+  if (first.size() != 24 || last.size() != 24 || first.substr(0, 8) != last.substr(0, 8))
+    return {first, last};
+  uint64_t a =
+      std::stoull(first.substr(8, 8), nullptr, 16) * 256 + std::stoull(first.substr(16, 8), nullptr, 16);
+  const uint64_t b =
+      std::stoull(last.substr(8, 8), nullptr, 16) * 256 + std::stoull(last.substr(16, 8), nullptr, 16);
+  for (; a <= b && out.size() < 100000; ++a) {
+    char buf[25];
+    std::snprintf(buf, sizeof buf, "%s%08llX%08llX", first.substr(0, 8).c_str(),
+                  static_cast<unsigned long long>(a / 256), static_cast<unsigned long long>(a % 256));
+    out.emplace_back(buf);
+  }
+  return out;
+}
+
+std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
+  auto it = labels.find(key);
+  return it == labels.end() ? "" : it->second;
+}
+
+}  // namespace
+
+const char* pg_backup_type_name(PgBackupType type) {
+  switch (type) {
+    case PgBackupType::kFull: return "full";
+    case PgBackupType::kDiff: return "diff";
+    case PgBackupType::kIncr: return "incr";
+  }
+  return "?";
+}
+
+Result<std::vector<SnapshotManifest>> pg_backups(Repository& repo, const std::string& stanza) {
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> all, repo.list_snapshots());
+  std::vector<SnapshotManifest> out;
+  for (SnapshotManifest& m : all)
+    if (m.source == "pg" && (stanza.empty() || label_of(m.labels, kPgStanzaLabel) == stanza))
+      out.push_back(std::move(m));
+  return out;
+}
+
+Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_name, PgBackupType type) {
+  CAIRN_ASSIGN_OR_RETURN(PgStanza stanza, load_stanza(repo, stanza_name));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> previous, pg_backups(repo, stanza_name));
+  const SnapshotManifest* last_full = nullptr;
+  const SnapshotManifest* last_any = nullptr;
+  for (const SnapshotManifest& m : previous) {
+    if (m.status != BackupStatus::kCompleted) continue;
+    last_any = &m;
+    if (label_of(m.labels, kPgTypeLabel) == "full") last_full = &m;
+  }
+  if (!last_full) type = PgBackupType::kFull;
+  const SnapshotManifest* reference = type == PgBackupType::kDiff   ? last_full
+                                      : type == PgBackupType::kIncr ? last_any
+                                                                    : nullptr;
+  const std::string now = label_time(system_clock().now());
+  std::string label = type == PgBackupType::kFull ? now + "F"
+                                                  : label_of(last_full->labels, "cairn.io/pg-full-label") +
+                                                        "_" + now + (type == PgBackupType::kDiff ? "D" : "I");
+  const std::string full_label =
+      type == PgBackupType::kFull ? label : label_of(last_full->labels, "cairn.io/pg-full-label");
+
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<PgSession> session, PgSession::connect(stanza.connection));
+  CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> ident,
+                         session->row("SELECT system_identifier::text, current_setting('data_directory'), "
+                                      "current_setting('archive_mode') FROM pg_control_system()"));
+  if (ident[0] != std::to_string(stanza.system_id))
+    return failed_precondition(
+        "the server at the stanza's connection is another cluster (system identifier " + ident[0] +
+        ", stanza " + stanza_name + " has " + std::to_string(stanza.system_id) + ")");
+  if (ident[2] == "off")
+    return invalid_argument(
+        "archive_mode is off: set archive_mode = on and archive_command = 'cairn pg "
+        "archive-push --stanza " +
+        stanza_name + " %p' and restart PostgreSQL");
+  CAIRN_ASSIGN_OR_RETURN(
+      std::vector<std::string> start,
+      session->row("SELECT lsn::text, pg_walfile_name(lsn) FROM pg_backup_start($1, true) AS lsn",
+                   {"cairn " + label}));
+
+  FsBackupOptions fs;
+  fs.name = label;
+  fs.paths = {stanza.pg_path};
+  fs.source = "pg";
+  fs.use_parent = reference != nullptr;
+  if (reference) fs.parent_name = reference->name;
+  // What PostgreSQL's own base backup leaves out (protocol.sgml,
+  // "Backing Up the Data Directory"): recreated at startup, or harmful.
+  for (const char* rel : {"/postmaster.pid", "/postmaster.opts", "/backup_label", "/tablespace_map",
+                          "/pg_wal/*", "/pg_replslot/*", "/pg_dynshmem/*", "/pg_notify/*", "/pg_serial/*",
+                          "/pg_snapshots/*", "/pg_stat_tmp/*", "/pg_subtrans/*"})
+    fs.exclude_globs.push_back(stanza.pg_path + rel);
+  fs.exclude_globs.push_back("pgsql_tmp*");
+  fs.exclude_globs.push_back("pg_internal.init");
+  fs.labels = {{kPgStanzaLabel, stanza_name},
+               {kPgTypeLabel, pg_backup_type_name(type)},
+               {"cairn.io/pg-full-label", full_label},
+               {kPgStartLsnLabel, start[0]},
+               {kPgStartWalLabel, start[1]}};
+  fs.before_save = [&](SnapshotManifest& m) -> Status {
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> stop,
+                           session->row("SELECT lsn::text, pg_walfile_name(lsn), labelfile FROM "
+                                        "pg_backup_stop(true)"));
+    m.labels[kPgStopLsnLabel] = stop[0];
+    m.labels[kPgStopWalLabel] = stop[1];
+    m.labels[kPgBackupLabelFile] = stop[2];
+    // pg_backup_stop(true) waited for archive_command; make sure it archived
+    // here, so that a Completed backup can always be made consistent.
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> archived, archived_wal(repo, stanza_name));
+    for (const std::string& segment : segment_range(start[1], stop[1])) {
+      if (!std::binary_search(archived.begin(), archived.end(), segment))
+        return not_found("WAL segment " + segment + " that backup " + label +
+                         " needs is not in the archive of stanza " + stanza_name +
+                         "; check that archive_command runs 'cairn pg archive-push --stanza " + stanza_name +
+                         " %p'");
+    }
+    return Status::ok();
+  };
+  BackupProgress progress;
+  CAIRN_ASSIGN_OR_RETURN(SnapshotManifest m, run_fs_backup(repo, fs, &progress));
+  return PgBackupResult{std::move(m), type};
+}
+
+}  // namespace cairn

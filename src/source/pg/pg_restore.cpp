@@ -1,0 +1,163 @@
+// pg restore: the data directory from a backup, then backup_label, the
+// recovery settings and recovery.signal, so that PostgreSQL replays the
+// archived WAL up to the target when it starts.
+#include <dirent.h>
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+
+#include "restore/restorer.h"
+#include "source/pg/pg.h"
+
+namespace cairn {
+namespace {
+
+std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
+  auto it = labels.find(key);
+  return it == labels.end() ? "" : it->second;
+}
+
+// A running postmaster owns the directory: its pid file names a live process.
+std::optional<long> live_postmaster(const std::string& dir) {
+  std::ifstream pid_file(dir + "/postmaster.pid");
+  long pid = 0;
+  if (!(pid_file >> pid) || pid <= 0) return std::nullopt;
+  if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM) return pid;
+  return std::nullopt;
+}
+
+bool is_empty_dir(const std::string& dir) {
+  DIR* d = ::opendir(dir.c_str());
+  if (!d) return true;  // missing: restore creates it
+  bool empty = true;
+  while (const dirent* e = ::readdir(d)) {
+    if (std::strcmp(e->d_name, ".") != 0 && std::strcmp(e->d_name, "..") != 0) {
+      empty = false;
+      break;
+    }
+  }
+  ::closedir(d);
+  return empty;
+}
+
+// "2026-11-22 04:10:11[.123456][+00|Z| UTC]" as UTC seconds; nullopt when
+// it does not parse (the backup is then simply the newest).
+std::optional<double> parse_target_time(const std::string& s) {
+  std::tm tm{};
+  const char* rest = strptime(s.c_str(), "%Y-%m-%d %H:%M:%S", &tm);
+  if (!rest) rest = strptime(s.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);
+  if (!rest) return std::nullopt;
+  double seconds = static_cast<double>(timegm(&tm));
+  if (*rest == '.') seconds += std::strtod(rest, const_cast<char**>(&rest));
+  while (*rest == ' ') ++rest;
+  if (*rest == '+' || *rest == '-') {
+    const int sign = *rest == '-' ? -1 : 1;
+    const int hours = std::atoi(rest + 1);
+    seconds -= sign * hours * 3600.0;
+  }
+  return seconds;
+}
+
+// A value for postgresql.conf: single-quoted, quotes doubled.
+std::string conf_quote(const std::string& v) {
+  std::string out = "'";
+  for (char c : v) out += c == '\'' ? std::string("''") : std::string(1, c);
+  return out + "'";
+}
+
+Status write_text(const std::string& path, const std::string& text, bool append, const struct stat& owner) {
+  std::ofstream out(path, append ? std::ios::app : std::ios::trunc);
+  out << text;
+  out.close();
+  if (!out) return io_error("cannot write " + path);
+  ::chmod(path.c_str(), 0600);
+  if (::geteuid() == 0 && ::chown(path.c_str(), owner.st_uid, owner.st_gid) != 0)
+    return errno_status(errno, "chown " + path);
+  return Status::ok();
+}
+
+}  // namespace
+
+Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& options) {
+  CAIRN_ASSIGN_OR_RETURN(PgStanza stanza, load_stanza(repo, options.stanza));
+  const std::string dir = options.pg_path.empty() ? stanza.pg_path : options.pg_path;
+  if (std::optional<long> pid = live_postmaster(dir))
+    return failed_precondition("PostgreSQL is running in " + dir + " (postmaster pid " +
+                               std::to_string(*pid) + "); stop it before restoring over it");
+  if (!is_empty_dir(dir)) {
+    if (!options.force)
+      return invalid_argument(dir +
+                              " is not empty; restore into an empty directory, or pass --force to "
+                              "replace what is there");
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      std::filesystem::remove_all(entry, ec);
+    if (ec) return io_error("cannot empty " + dir + ": " + ec.message());
+  }
+
+  CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> backups, pg_backups(repo, options.stanza));
+  const SnapshotManifest* chosen = nullptr;
+  if (!options.set.empty()) {
+    for (const SnapshotManifest& m : backups)
+      if (m.name == options.set) chosen = &m;
+    if (!chosen)
+      return not_found("stanza " + options.stanza + " has no backup " + options.set +
+                       "; see 'cairn pg info'");
+  } else {
+    std::optional<double> before;
+    if (options.target_type == "time") before = parse_target_time(options.target);
+    for (const SnapshotManifest& m : backups) {
+      if (m.status != BackupStatus::kCompleted) continue;
+      if (before && static_cast<double>(m.completed) / 1e9 > *before) continue;
+      chosen = &m;
+    }
+    if (!chosen)
+      return not_found(
+          "stanza " + options.stanza + " has no completed backup" +
+          (options.target_type == "time" ? " that ended before " + options.target : std::string()) +
+          "; take one with 'cairn pg backup --stanza " + options.stanza + "'");
+  }
+
+  RestoreOptions ro;
+  ro.target = dir;
+  ro.strip_prefix = chosen->paths.empty() ? stanza.pg_path : chosen->paths[0];
+  ro.restore_owner = ::geteuid() == 0;
+  CAIRN_ASSIGN_OR_RETURN(RestoreResult restored, restore_snapshot(repo, *chosen, ro, nullptr));
+
+  struct stat owner {};
+  if (::stat(dir.c_str(), &owner) != 0) return errno_status(errno, "stat " + dir);
+  CAIRN_RETURN_IF_ERROR(
+      write_text(dir + "/backup_label", label_of(chosen->labels, kPgBackupLabelFile), false, owner));
+  std::string settings = "\n# Added by cairn pg restore of " + chosen->name + "\n";
+  settings += "restore_command = " + conf_quote(options.restore_command) + "\n";
+  const std::string& type = options.target_type;
+  if (type == "immediate") {
+    settings += "recovery_target = 'immediate'\n";
+  } else if (type == "time" || type == "xid" || type == "lsn" || type == "name") {
+    if (options.target.empty()) return invalid_argument("--type " + type + " needs --target");
+    settings += "recovery_target_" + type + " = " + conf_quote(options.target) + "\n";
+  } else if (!type.empty() && type != "default") {
+    return invalid_argument("unknown --type \"" + type + "\" (default, immediate, time, xid, lsn, name)");
+  }
+  if (!options.target_action.empty())
+    settings += "recovery_target_action = " + conf_quote(options.target_action) + "\n";
+  if (!options.target_timeline.empty())
+    settings += "recovery_target_timeline = " + conf_quote(options.target_timeline) + "\n";
+  CAIRN_RETURN_IF_ERROR(write_text(dir + "/postgresql.auto.conf", settings, true, owner));
+  CAIRN_RETURN_IF_ERROR(write_text(dir + "/recovery.signal", "", false, owner));
+
+  PgRestoreResult result;
+  result.set = chosen->name;
+  result.files = restored.files;
+  result.bytes = restored.bytes;
+  result.errors = restored.errors;
+  return result;
+}
+
+}  // namespace cairn
