@@ -173,6 +173,41 @@ TEST_F(PgTest, PointInTimeRestoreKeepsWhatCameBeforeTheTargetAndNothingAfter) {
   EXPECT_GE(j.at("archive").at("files").get<int>(), 3);
 }
 
+TEST_F(PgTest, RestoreToARestorePointOrAnLsnStopsBeforeWhatFollowed) {
+  init_cluster("data");
+  start("data", 5432);
+  create_stanza(5432);
+  sql(5432, "create table t(x text)");
+  ASSERT_EQ(cairn({"pg", "backup", "--stanza", "main", "--type", "full"}).exit_code, 0);
+  sql(5432, "insert into t values ('A')");
+  sql(5432, "select pg_create_restore_point('before-b')");
+  const std::string lsn = sql(5432, "select pg_current_wal_insert_lsn()");
+  sql(5432, "insert into t values ('B')");
+  sql(5432, "select pg_switch_wal()");
+  for (int i = 0; i < 100 && sql(5432,
+                                 "select last_failed_wal is null and archived_count >= 2 from "
+                                 "pg_stat_archiver") != "t";
+       ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  stop("data");
+
+  int port = 5433;
+  for (const auto& [type, target] :
+       std::vector<std::pair<std::string, std::string>>{{"name", "before-b"}, {"lsn", lsn}}) {
+    const std::string name = "restored-" + type;
+    const std::string dir = fresh_dir(name);
+    CommandResult r = cairn({"pg", "restore", "--stanza", "main", "--pg-path", dir, "--type", type,
+                             "--target", target, "--target-action", "promote"});
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    start(name, port);
+    for (int i = 0; i < 100 && sql(port, "select pg_is_in_recovery()") != "f"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    EXPECT_EQ(sql(port, "select string_agg(x, ',' order by x) from t"), "A") << type;
+    stop(name);
+    ++port;
+  }
+}
+
 TEST_F(PgTest, IncrementalCapturesARewriteThatKeptSizeAndMtime) {
   init_cluster("data");
   start("data", 5432);
