@@ -93,6 +93,19 @@ class ProtectedBucketTest : public ::testing::Test {
     EXPECT_EQ(compare_trees(tmp_.file("expected-" + name), out + src_), std::vector<std::string>{}) << name;
   }
 
+  // Locations "writer" (AppendOnly, PutObject-only credentials) and
+  // "owner" (ReadWrite, full rights) on this test's prefix of the write-only
+  // bucket; returns the owner's view of it, for raw checks and cleanup.
+  S3Config use_write_only_bucket() {
+    const std::string bucket = env("CAIRN_TEST_S3_WRITE_ONLY_BUCKET");
+    S3Config owner_view = owner_;
+    owner_view.bucket = bucket;
+    owner_view.prefix = prefix_;
+    create_location("writer", bucket, "writer", "AppendOnly");
+    create_location("owner", bucket, "owner", "ReadWrite");
+    return owner_view;
+  }
+
   S3Config owner_;
   std::string prefix_;
   std::string src_;
@@ -100,13 +113,8 @@ class ProtectedBucketTest : public ::testing::Test {
 };
 
 TEST_F(ProtectedBucketTest, WriteOnlyClientDedupsThreeBackupsThroughItsCacheAndTheOwnerRestoresThem) {
-  const std::string bucket = env("CAIRN_TEST_S3_WRITE_ONLY_BUCKET");
-  S3Config owner_view = owner_;
-  owner_view.bucket = bucket;
-  owner_view.prefix = prefix_;
+  const S3Config owner_view = use_write_only_bucket();
   S3PrefixCleanup cleanup{owner_view};
-  create_location("writer", bucket, "writer", "AppendOnly");
-  create_location("owner", bucket, "owner", "ReadWrite");
 
   // The policy is really in force: the writer may not read what it puts.
   S3Config writer_view = owner_view;
@@ -142,13 +150,8 @@ TEST_F(ProtectedBucketTest, WriteOnlyClientDedupsThreeBackupsThroughItsCacheAndT
 }
 
 TEST_F(ProtectedBucketTest, WriteOnlyClientWithoutItsCacheSaysSoInOneSentence) {
-  const std::string bucket = env("CAIRN_TEST_S3_WRITE_ONLY_BUCKET");
-  S3Config owner_view = owner_;
-  owner_view.bucket = bucket;
-  owner_view.prefix = prefix_;
+  const S3Config owner_view = use_write_only_bucket();
   S3PrefixCleanup cleanup{owner_view};
-  create_location("writer", bucket, "writer", "AppendOnly");
-  create_location("owner", bucket, "owner", "ReadWrite");
   // The owner made the repository: the writer has never seen its keys.
   ASSERT_EQ(
       cairn({"repo", "init", "--location", "owner", "--kdf-memory", "8", "--kdf-iterations", "1"}).exit_code,

@@ -108,6 +108,22 @@ class PgTest : public ::testing::Test {
     return out;
   }
 
+  // The segment switched away from last must be archived before the
+  // primary goes away, or the restore has nothing to replay.
+  void wait_until_archived(int port) {
+    for (int i = 0; i < 100 && sql(port,
+                                   "select last_failed_wal is null and archived_count >= 2 from "
+                                   "pg_stat_archiver") != "t";
+         ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
+  // Waits for a restored cluster to finish recovery and promote.
+  void wait_until_promoted(int port) {
+    for (int i = 0; i < 100 && sql(port, "select pg_is_in_recovery()") != "f"; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+
   static std::string read_file(const std::string& path) {
     std::ifstream in(path);
     return std::string(std::istreambuf_iterator<char>(in), {});
@@ -147,12 +163,7 @@ TEST_F(PgTest, PointInTimeRestoreKeepsWhatCameBeforeTheTargetAndNothingAfter) {
   std::this_thread::sleep_for(std::chrono::milliseconds(1100));
   sql(5432, "insert into t values ('B')");
   sql(5432, "select pg_switch_wal()");
-  // The segment holding B must be archived before the primary goes away.
-  for (int i = 0; i < 100 && sql(5432,
-                                 "select last_failed_wal is null and archived_count >= 2 from "
-                                 "pg_stat_archiver") != "t";
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_until_archived(5432);
   stop("data");
 
   const std::string restored = fresh_dir("restored");
@@ -160,8 +171,7 @@ TEST_F(PgTest, PointInTimeRestoreKeepsWhatCameBeforeTheTargetAndNothingAfter) {
                            "--target", between, "--target-action", "promote"});
   ASSERT_EQ(r.exit_code, 0) << r.err;
   start("restored", 5433);
-  for (int i = 0; i < 100 && sql(5433, "select pg_is_in_recovery()") != "f"; ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_until_promoted(5433);
   EXPECT_EQ(sql(5433, "select string_agg(x, ',' order by x) from t"), "A");
 
   CommandResult info = cairn({"pg", "info", "--stanza", "main", "-o", "json"});
@@ -184,11 +194,7 @@ TEST_F(PgTest, RestoreToARestorePointOrAnLsnStopsBeforeWhatFollowed) {
   const std::string lsn = sql(5432, "select pg_current_wal_insert_lsn()");
   sql(5432, "insert into t values ('B')");
   sql(5432, "select pg_switch_wal()");
-  for (int i = 0; i < 100 && sql(5432,
-                                 "select last_failed_wal is null and archived_count >= 2 from "
-                                 "pg_stat_archiver") != "t";
-       ++i)
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  wait_until_archived(5432);
   stop("data");
 
   int port = 5433;
@@ -200,8 +206,7 @@ TEST_F(PgTest, RestoreToARestorePointOrAnLsnStopsBeforeWhatFollowed) {
                              "--target", target, "--target-action", "promote"});
     ASSERT_EQ(r.exit_code, 0) << r.err;
     start(name, port);
-    for (int i = 0; i < 100 && sql(port, "select pg_is_in_recovery()") != "f"; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    wait_until_promoted(port);
     EXPECT_EQ(sql(port, "select string_agg(x, ',' order by x) from t"), "A") << type;
     stop(name);
     ++port;
