@@ -114,6 +114,11 @@ RepositoryLock::~RepositoryLock() {
   repo_.backend().remove({ObjectKind::kLock, info_.name}).ignore();
 }
 
+std::string RepositoryLock::name() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return info_.name;
+}
+
 void RepositoryLock::refresh_loop() {
   std::unique_lock<std::mutex> lock(mu_);
   while (!cv_.wait_for(lock, std::chrono::seconds(kLockRefreshSeconds), [&] { return stopping_; })) {
