@@ -40,6 +40,7 @@ int cmd_repo_prune(const GlobalOptions& g, const RepoPruneArgs& a) {
   if (json_output(g)) {
     json j = {{"dry_run", r.dry_run},
               {"finished_previous", r.finished_previous},
+              {"previous_unfinished", r.previous_unfinished},
               {"backups", r.snapshots},
               {"packs", r.packs},
               {"blobs", r.blobs},
@@ -70,6 +71,9 @@ int cmd_repo_prune(const GlobalOptions& g, const RepoPruneArgs& a) {
       format_size(r.bytes_repacked).c_str(), format_size(r.bytes_copied).c_str());
   std::printf("%s %s of %s\n", r.dry_run ? "would reclaim about" : "reclaimed",
               format_size(r.reclaimed_bytes).c_str(), format_size(r.stored_bytes).c_str());
+  if (r.previous_unfinished)
+    std::printf("an interrupted prune left work behind: the next prune finishes it first\n");
+  if (r.finished_previous) std::printf("finished the work of an interrupted prune\n");
   if (r.packs_rescued)
     std::printf("kept %s that backups written during the prune still need\n",
                 count(r.packs_rescued, "pack").c_str());

@@ -42,7 +42,13 @@ class Pruner {
 
   Result<PruneReport> run() {
     CAIRN_RETURN_IF_ERROR(acquire_lock());
-    if (!options_.dry_run) CAIRN_RETURN_IF_ERROR(finish_previous());
+    if (!options_.dry_run) {
+      CAIRN_RETURN_IF_ERROR(finish_previous());
+    } else {
+      CAIRN_ASSIGN_OR_RETURN(std::optional<DeletionList> list, load_deletion_list(repo_));
+      CAIRN_ASSIGN_OR_RETURN(std::optional<PendingDeletion> pending, load_pending_deletion(repo_));
+      report_.previous_unfinished = list.has_value() || pending.has_value();
+    }
     CAIRN_RETURN_IF_ERROR(phase1());
     return std::move(report_);
   }
@@ -80,19 +86,38 @@ class Pruner {
   // An interrupted prune left a record: finish its work before planning
   // anew, so the records never pile up and the space is reclaimed.
   Status finish_previous() {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<DeletionList> list, load_deletion_list(repo_));
-    if (list) {
+    Result<std::optional<DeletionList>> list = load_deletion_list(repo_);
+    if (!list.is_ok()) {
+      if (list.status().code() != ErrorCode::kCorruption) return list.status();
+      // Its rescue was done (the list comes after it); the packs it named
+      // stay behind unindexed: wasted space, never a lost backup.
+      CAIRN_RETURN_IF_ERROR(drop_damaged_record(pending_deletion_name(repo_)));
+      CAIRN_RETURN_IF_ERROR(drop_damaged_record(deletion_list_name(repo_)));
+    } else if (*list) {
       say("finishing the deletion an interrupted prune began");
       report_.finished_previous = true;
-      CAIRN_RETURN_IF_ERROR(delete_listed(*list));
+      CAIRN_RETURN_IF_ERROR(delete_listed(**list));
     }
-    CAIRN_ASSIGN_OR_RETURN(std::optional<PendingDeletion> pending, load_pending_deletion(repo_));
+    Result<std::optional<PendingDeletion>> loaded = load_pending_deletion(repo_);
+    if (!loaded.is_ok()) {
+      if (loaded.status().code() != ErrorCode::kCorruption) return loaded.status();
+      // Without it we cannot finish that prune; its set-aside packs are
+      // left alone (unindexed if their index objects are gone).
+      return drop_damaged_record(pending_deletion_name(repo_));
+    }
+    const std::optional<PendingDeletion>& pending = *loaded;
     if (pending) {
       say("finishing an interrupted prune");
       report_.finished_previous = true;
       CAIRN_RETURN_IF_ERROR(phase2(*pending));
     }
     return Status::ok();
+  }
+
+  Status drop_damaged_record(const std::string& name) {
+    say("the record of an interrupted prune is damaged; its packs are left in place and it is removed");
+    Status s = repo_.backend().remove({ObjectKind::kLock, name});
+    return ignore_not_found(s) ? Status::ok() : s.with_context("removing a damaged prune record");
   }
 
   Result<std::vector<std::string>> list_names(ObjectKind kind) {

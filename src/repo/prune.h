@@ -52,7 +52,8 @@ struct PruneOptions {
 
 struct PruneReport {
   bool dry_run = false;
-  bool finished_previous = false;  // an interrupted prune's work was finished first
+  bool finished_previous = false;    // an interrupted prune's work was finished first
+  bool previous_unfinished = false;  // dry run: an interrupted prune's work awaits the next run
   uint64_t snapshots = 0;
   uint64_t packs = 0;  // indexed packs looked at
   uint64_t blobs = 0;

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "common/log.h"
 #include "repo/compress.h"
 #include "repo/prune_record.h"
 
@@ -148,9 +149,16 @@ Status Repository::load_index(std::vector<std::string>* damaged, PendingPacks pe
   }
   // Added last, so a blob that is also in a surviving pack is read from there.
   if (pending == PendingPacks::kInclude) {
-    CAIRN_ASSIGN_OR_RETURN(std::optional<PendingDeletion> record, load_pending_deletion(*this));
-    if (record)
-      for (const IndexPack& p : record->packs) index_.add_pack(p);
+    Result<std::optional<PendingDeletion>> record = load_pending_deletion(*this);
+    if (!record.is_ok()) {
+      // Damage here only costs backups that straddled a prune; the rest
+      // of the repository must stay readable.
+      if (record.status().code() != ErrorCode::kCorruption) return record.status();
+      log_warning("the record of an unfinished prune is damaged (" + record.status().message() +
+                  "); backups written during that prune may be unreadable");
+    } else if (*record) {
+      for (const IndexPack& p : (*record)->packs) index_.add_pack(p);
+    }
   }
   return Status::ok();
 }

@@ -455,11 +455,18 @@ TEST_P(InterruptedPruneTest, LeavesAValidRepositoryAndTheNextPruneFinishes) {
   ASSERT_TRUE(stopped);
   expect_backups_intact();
   expect_check_passes();
+  const bool recorded = stop != PruneStage::kPlanned && stop != PruneStage::kRepacked;
+  PruneOptions dry;
+  dry.dry_run = true;
+  Result<PruneReport> plan = prune(dry);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().message();
+  EXPECT_EQ(plan->previous_unfinished, recorded);
 
   PruneOptions finish;
   finish.max_repack_ratio = 0.3;
   Result<PruneReport> r = prune(finish);
   ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(r->finished_previous, recorded);
   EXPECT_TRUE(no_prune_records());
   expect_backups_intact();
   expect_check_passes();
@@ -484,6 +491,31 @@ INSTANTIATE_TEST_SUITE_P(EveryStep, InterruptedPruneTest,
                                            PruneStage::kPendingRecorded, PruneStage::kOldIndexesRemoved,
                                            PruneStage::kLocksGone, PruneStage::kRescued,
                                            PruneStage::kDeletionListed));
+
+// A damaged PendingDeletion costs only space: readers still open the
+// repository, and the next prune drops the record and prunes anew
+// without deleting anything the record named.
+TEST_F(PruneTest, DamagedRecordOfAnInterruptedPruneIsDroppedAndNothingIsLost) {
+  backup("a", range(0, 8));
+  backup("b", range(1100, 1116));
+  forget("b");
+  PruneOptions options;
+  options.hook = [&](PruneStage s) {
+    if (s == PruneStage::kOldIndexesRemoved) throw HookStop{s};
+  };
+  EXPECT_THROW(prune(options).status().ignore(), HookStop);
+  std::vector<std::string> packs_before = object_names(*backend_, ObjectKind::kPack);
+  flip_byte_in_file(object_path(ObjectKind::kLock, pending_deletion_name(*repo_)), 30);
+  expect_backups_intact();
+  expect_check_passes();
+  Result<PruneReport> r = prune();
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(no_prune_records());
+  EXPECT_EQ(r->packs_deleted, 0u) << "the set-aside packs are unindexed now and must be left alone";
+  expect_backups_intact();
+  expect_check_passes();
+  EXPECT_EQ(object_names(*backend_, ObjectKind::kPack).size(), packs_before.size());
+}
 
 TEST(PruneRecordTest, RecordsRoundTripAndRejectDamage) {
   PendingDeletion p;
