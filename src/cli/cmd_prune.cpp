@@ -63,13 +63,14 @@ int cmd_repo_prune(const GlobalOptions& g, const RepoPruneArgs& a) {
     for (const auto& p : r.deleted_packs) std::printf("would delete pack %s\n", p.c_str());
     for (const auto& p : r.repacked_packs) std::printf("would repack pack %s\n", p.c_str());
   }
-  std::printf(
-      "%s: %s of %s hold nothing any of %s references (%s); %s are mostly garbage (%s, %s of it live)\n",
-      r.dry_run ? "dry run" : "pruned", count(r.packs_deleted, "pack").c_str(),
-      std::to_string(r.packs).c_str(), count(r.snapshots, "backup").c_str(),
-      format_size(r.bytes_deleted).c_str(), count(r.packs_repacked, "pack").c_str(),
-      format_size(r.bytes_repacked).c_str(), format_size(r.bytes_copied).c_str());
-  std::printf("%s %s of %s\n", r.dry_run ? "would reclaim about" : "reclaimed",
+  const bool dry = r.dry_run;
+  std::printf("%s %s in %s: %s %s (%s, nothing live), %s %s (%s, %s of it live)\n",
+              dry ? "dry run:" : "pruned:", count(r.snapshots, "backup").c_str(),
+              count(r.packs, "pack").c_str(), count(r.packs_deleted, "pack").c_str(),
+              dry ? "to delete" : "deleted", format_size(r.bytes_deleted).c_str(),
+              count(r.packs_repacked, "pack").c_str(), dry ? "to repack" : "repacked",
+              format_size(r.bytes_repacked).c_str(), format_size(r.bytes_copied).c_str());
+  std::printf("%s %s of %s\n", dry ? "would reclaim about" : "reclaimed",
               format_size(r.reclaimed_bytes).c_str(), format_size(r.stored_bytes).c_str());
   if (r.previous_unfinished)
     std::printf("an interrupted prune left work behind: the next prune finishes it first\n");

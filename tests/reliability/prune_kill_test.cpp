@@ -67,11 +67,18 @@ TEST_F(PruneKillTest, SigkillDuringPruneLeavesEveryBackupAndTheNextPruneFinishes
   ASSERT_EQ(cairn(tmpl, {"backup", "create", "half", "--path", src}).exit_code, 0);
   ASSERT_EQ(cairn(tmpl, {"backup", "delete", "all", "gone"}).exit_code, 0);
 
-  // How long an uninterrupted prune takes, on a copy.
-  const std::string timing = tmp_.file("timing");
-  std::filesystem::copy(tmpl, timing, std::filesystem::copy_options::recursive);
-  KilledRun full = run_and_kill(prune_argv(timing), env(), 1e9);
-  ASSERT_EQ(full.exit_code, 0);
+  // How long an uninterrupted prune takes, on copies: the faster of two
+  // runs, so a busy machine during one of them does not make most kills
+  // come too late.
+  KilledRun full;
+  full.seconds = 1e9;
+  for (int i = 0; i < 2; ++i) {
+    const std::string timing = tmp_.file("timing" + std::to_string(i));
+    std::filesystem::copy(tmpl, timing, std::filesystem::copy_options::recursive);
+    KilledRun run = run_and_kill(prune_argv(timing), env(), 1e9);
+    ASSERT_EQ(run.exit_code, 0);
+    if (run.seconds < full.seconds) full = run;
+  }
   std::printf("an uninterrupted prune takes %.3f s\n", full.seconds);
 
   int killed = 0;
