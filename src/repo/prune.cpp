@@ -45,9 +45,11 @@ class Pruner {
     if (!options_.dry_run) {
       CAIRN_RETURN_IF_ERROR(finish_previous());
     } else {
-      CAIRN_ASSIGN_OR_RETURN(std::optional<DeletionList> list, load_deletion_list(repo_));
-      CAIRN_ASSIGN_OR_RETURN(std::optional<PendingDeletion> pending, load_pending_deletion(repo_));
-      report_.previous_unfinished = list.has_value() || pending.has_value();
+      // A damaged record is unfinished work too (the next prune drops it).
+      Result<std::optional<DeletionList>> list = load_deletion_list(repo_);
+      Result<std::optional<PendingDeletion>> pending = load_pending_deletion(repo_);
+      report_.previous_unfinished =
+          !list.is_ok() || list->has_value() || !pending.is_ok() || pending->has_value();
     }
     CAIRN_RETURN_IF_ERROR(phase1());
     return std::move(report_);

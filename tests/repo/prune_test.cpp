@@ -508,6 +508,11 @@ TEST_F(PruneTest, DamagedRecordOfAnInterruptedPruneIsDroppedAndNothingIsLost) {
   flip_byte_in_file(object_path(ObjectKind::kLock, pending_deletion_name(*repo_)), 30);
   expect_backups_intact();
   expect_check_passes();
+  PruneOptions dry;
+  dry.dry_run = true;
+  Result<PruneReport> plan = prune(dry);
+  ASSERT_TRUE(plan.is_ok()) << plan.status().message();
+  EXPECT_TRUE(plan->previous_unfinished);
   Result<PruneReport> r = prune();
   ASSERT_TRUE(r.is_ok()) << r.status().message();
   EXPECT_TRUE(no_prune_records());
