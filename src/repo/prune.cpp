@@ -343,10 +343,14 @@ class Pruner {
     // pack): index such packs again instead of deleting them.
     std::unordered_map<PackId, const IndexPack*, BlobIdHash> pending;
     for (const IndexPack& p : record.packs) pending.emplace(p.id, &p);
-    repo_.index().clear();
-    CAIRN_RETURN_IF_ERROR(repo_.load_index(nullptr, Repository::PendingPacks::kInclude));
+    // Snapshots first, index second, as in phase 1: a snapshot written in
+    // between comes from a backup that began after the locks were listed,
+    // needs nothing set aside, and may name packs our index lacks.
     std::unordered_set<std::string> known(record.snapshots.begin(), record.snapshots.end());
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> snapshots, list_names(ObjectKind::kSnapshot));
+    stage(PruneStage::kRescueListed);
+    repo_.index().clear();
+    CAIRN_RETURN_IF_ERROR(repo_.load_index(nullptr, Repository::PendingPacks::kInclude));
     std::unordered_set<PackId, BlobIdHash> needed;
     BlobSet seen;
     for (const std::string& name : snapshots) {

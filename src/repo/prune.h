@@ -33,6 +33,7 @@ enum class PruneStage {
   kPendingRecorded,    // new index objects and the PendingDeletion written
   kOldIndexesRemoved,  // backups starting now can no longer see set-aside packs
   kLocksGone,          // every lock we waited for is gone
+  kRescueListed,       // the snapshots to walk for the rescue are listed
   kRescued,            // set-aside packs still needed are indexed again
   kDeletionListed,     // DeletionList written, PendingDeletion removed
 };

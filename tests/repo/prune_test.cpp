@@ -392,6 +392,29 @@ TEST_F(PruneTest, BackupStartingAfterTheIndexRewriteCannotDeduplicateAgainstSetA
   EXPECT_FALSE(after->index().contains(garbage));
 }
 
+// Backups that begin and end while phase 2 runs (after the locks were
+// listed) neither stop the prune nor lose anything, whichever step they
+// land on.
+TEST_F(PruneTest, BackupsCompletedDuringPhaseTwoAreUntouched) {
+  backup("a", range(0, 8));
+  backup("old", range(1200, 1216));
+  forget("old");
+  int n = 0;
+  PruneOptions options;
+  options.hook = [&](PruneStage s) {
+    if (s == PruneStage::kLocksGone || s == PruneStage::kRescueListed || s == PruneStage::kRescued ||
+        s == PruneStage::kDeletionListed) {
+      int first = 1300 + 10 * n++;
+      backup("during" + std::to_string(n), {0, 1, first, first + 1, first + 2});
+    }
+  };
+  Result<PruneReport> r = prune(options);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_EQ(n, 4);
+  expect_backups_intact();
+  expect_check_passes();
+}
+
 TEST_F(PruneTest, OnlyOnePruneRunsAtATime) {
   backup("a", range(0, 8));
   backup("b", range(600, 608));
@@ -489,8 +512,8 @@ TEST_P(InterruptedPruneTest, LeavesAValidRepositoryAndTheNextPruneFinishes) {
 INSTANTIATE_TEST_SUITE_P(EveryStep, InterruptedPruneTest,
                          ::testing::Values(PruneStage::kPlanned, PruneStage::kRepacked,
                                            PruneStage::kPendingRecorded, PruneStage::kOldIndexesRemoved,
-                                           PruneStage::kLocksGone, PruneStage::kRescued,
-                                           PruneStage::kDeletionListed));
+                                           PruneStage::kLocksGone, PruneStage::kRescueListed,
+                                           PruneStage::kRescued, PruneStage::kDeletionListed));
 
 // A damaged PendingDeletion costs only space: readers still open the
 // repository, and the next prune drops the record and prunes anew
