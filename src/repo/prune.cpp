@@ -59,8 +59,11 @@ class Pruner {
   void say(const std::string& line) {
     if (options_.on_status) options_.on_status(line);
   }
-  void stage(PruneStage s) {
-    if (options_.hook) options_.hook(s);
+  // Tests stop a prune here to see what an interruption at this step leaves.
+  Status stage(PruneStage s) {
+    if (options_.hook && !options_.hook(s))
+      return Status(ErrorCode::kCancelled, "prune stopped by a test hook");
+    return Status::ok();
   }
 
   // A shared lock, so backups keep running; but only one prune at a time:
@@ -192,7 +195,7 @@ class Pruner {
   Status phase1() {
     say("listing backups and reading the index");
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> snapshots, list_names(ObjectKind::kSnapshot));
-    stage(PruneStage::kSnapshotsListed);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kSnapshotsListed));
     // Snapshots first, index second: every blob of a listed snapshot was
     // indexed before the snapshot was written, so it is in what we read.
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> indexes, list_names(ObjectKind::kIndex));
@@ -265,7 +268,7 @@ class Pruner {
       }
     }
     report_.reclaimed_bytes = report_.bytes_deleted + report_.bytes_repacked - report_.bytes_copied;
-    stage(PruneStage::kPlanned);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kPlanned));
     if (options_.dry_run) return Status::ok();
     if (report_.packs_deleted == 0 && report_.packs_repacked == 0) {
       say("nothing to prune");
@@ -284,7 +287,7 @@ class Pruner {
       CAIRN_RETURN_IF_ERROR(writer.flush());
       report_.bytes_copied = writer.bytes_added();
       report_.reclaimed_bytes = report_.bytes_deleted + report_.bytes_repacked - report_.bytes_copied;
-      stage(PruneStage::kRepacked);
+      CAIRN_RETURN_IF_ERROR(stage(PruneStage::kRepacked));
     }
     live = BlobSet();
 
@@ -305,7 +308,7 @@ class Pruner {
     if (s.code() == ErrorCode::kAlreadyExists)
       return already_exists("another prune left its record meanwhile; run prune again");
     CAIRN_RETURN_IF_ERROR(s.with_context("storing the prune record"));
-    stage(PruneStage::kPendingRecorded);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kPendingRecorded));
     return phase2(record);
   }
 
@@ -333,9 +336,9 @@ class Pruner {
       Status s = repo_.backend().remove({ObjectKind::kIndex, name});
       if (!ignore_not_found(s)) return s.with_context("removing a replaced index");
     }
-    stage(PruneStage::kOldIndexesRemoved);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kOldIndexesRemoved));
     CAIRN_RETURN_IF_ERROR(wait_for_locks());
-    stage(PruneStage::kLocksGone);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kLocksGone));
 
     // Every backup that could have loaded the old index has finished or
     // died. A snapshot written since phase 1 began may still reference a
@@ -348,7 +351,7 @@ class Pruner {
     // needs nothing set aside, and may name packs our index lacks.
     std::unordered_set<std::string> known(record.snapshots.begin(), record.snapshots.end());
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> snapshots, list_names(ObjectKind::kSnapshot));
-    stage(PruneStage::kRescueListed);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kRescueListed));
     repo_.index().clear();
     CAIRN_RETURN_IF_ERROR(repo_.load_index(nullptr, Repository::PendingPacks::kInclude));
     std::unordered_set<PackId, BlobIdHash> needed;
@@ -376,7 +379,7 @@ class Pruner {
       CAIRN_RETURN_IF_ERROR(write_index_objects(rescued));
       report_.packs_rescued += rescued.size();
     }
-    stage(PruneStage::kRescued);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kRescued));
     Status s = repo_.put_sealed(ObjectKind::kLock, deletion_list_name(repo_), encode_deletion_list(list));
     if (!s.is_ok() && s.code() != ErrorCode::kAlreadyExists)
       return s.with_context("storing the deletion list");
@@ -424,7 +427,7 @@ class Pruner {
   Status delete_listed(const DeletionList& list) {
     Status s = repo_.backend().remove({ObjectKind::kLock, pending_deletion_name(repo_)});
     if (!ignore_not_found(s)) return s.with_context("removing the prune record");
-    stage(PruneStage::kDeletionListed);
+    CAIRN_RETURN_IF_ERROR(stage(PruneStage::kDeletionListed));
     repo_.index().clear();
     CAIRN_RETURN_IF_ERROR(repo_.load_index());
     std::unordered_set<PackId, BlobIdHash> indexed;

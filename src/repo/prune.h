@@ -47,8 +47,9 @@ struct PruneOptions {
   double lock_poll_seconds = 5;
   // A line for the user per step (progress, on stderr in the CLI).
   std::function<void(const std::string&)> on_status;
-  // Tests: called at each stage, on the pruning thread.
-  std::function<void(PruneStage)> hook;
+  // Tests: called at each stage, on the pruning thread; returning false
+  // stops the prune there (Cancelled), as an interruption would.
+  std::function<bool(PruneStage)> hook;
 };
 
 struct PruneReport {
