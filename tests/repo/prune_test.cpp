@@ -17,6 +17,7 @@
 #include "repo/lock.h"
 #include "repo/prune_record.h"
 #include "repo/repo_test_util.h"
+#include "storage/fault_backend.h"
 
 namespace cairn {
 namespace {
@@ -547,6 +548,76 @@ TEST_F(PruneTest, DamagedRecordOfAnInterruptedPruneIsDroppedAndNothingIsLost) {
   expect_check_passes();
   EXPECT_EQ(object_names(*backend_, ObjectKind::kPack).size(), packs_before.size());
 }
+
+// A storage failure at any write or delete of a prune (a put that fails,
+// a put whose reply is lost, a remove that fails) stops it with an error
+// and loses nothing; the next prune finishes the job.
+struct StorageFault {
+  const char* what;
+  FaultRule rule;
+};
+
+class PruneStorageFaultTest : public PruneTest, public ::testing::WithParamInterface<StorageFault> {};
+
+TEST_P(PruneStorageFaultTest, FailsCleanlyAndTheNextPruneFinishes) {
+  backup("a", range(0, 12));
+  {
+    BlobWriter writer(*repo_);
+    Tree t = file_tree(*repo_, writer, {1400, 12, 1401, 13, 1402, 14, 1403, 15});
+    ASSERT_TRUE(save(*repo_, writer, "mix", t).is_ok());
+  }
+  backup("b", range(1500, 1516));
+  backup("mixkeep", {12, 13, 14, 15});
+  ASSERT_TRUE(repo_->delete_snapshot("mix").is_ok());
+  forget("b");
+
+  auto faulty = std::make_shared<FaultInjectingBackend>(backend_);
+  faulty->add_rule(GetParam().rule);
+  Result<std::unique_ptr<Repository>> repo = Repository::open(faulty, kPassword);
+  ASSERT_TRUE(repo.is_ok());
+  PruneOptions options;
+  options.max_repack_ratio = 0.3;
+  options.lock_poll_seconds = 0.02;
+  Result<PruneReport> failed = prune_repository(**repo, options);
+  EXPECT_FALSE(failed.is_ok()) << "the fault did not hit";
+  expect_backups_intact();
+  expect_check_passes();
+
+  Result<PruneReport> r = prune(options);
+  ASSERT_TRUE(r.is_ok()) << r.status().message();
+  EXPECT_TRUE(no_prune_records());
+  expect_backups_intact();
+  expect_check_passes();
+  std::unique_ptr<Repository> reader = open_again();
+  ASSERT_TRUE(reader->load_index().is_ok());
+  for (int n : {1500, 1400, 1401}) EXPECT_FALSE(reader->index().contains(reader->hasher().id(chunk_data(n))));
+}
+
+FaultRule rule(FaultOp op, ObjectKind kind, uint64_t skip, FaultAction action) {
+  FaultRule r;
+  r.op = op;
+  r.kind = kind;
+  r.skip = skip;
+  r.action = action;
+  return r;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    EveryWrite, PruneStorageFaultTest,
+    ::testing::Values(
+        StorageFault{"RepackedPackPutFails", rule(FaultOp::kPut, ObjectKind::kPack, 0, FaultAction::kFail)},
+        StorageFault{"IndexPutReplyLost",
+                     rule(FaultOp::kPut, ObjectKind::kIndex, 1, FaultAction::kFailAfter)},
+        StorageFault{"RecordPutFails", rule(FaultOp::kPut, ObjectKind::kLock, 1, FaultAction::kFail)},
+        StorageFault{"RecordPutReplyLost",
+                     rule(FaultOp::kPut, ObjectKind::kLock, 1, FaultAction::kFailAfter)},
+        StorageFault{"OldIndexRemoveFails",
+                     rule(FaultOp::kRemove, ObjectKind::kIndex, 1, FaultAction::kFail)},
+        StorageFault{"DeletionListPutFails", rule(FaultOp::kPut, ObjectKind::kLock, 2, FaultAction::kFail)},
+        StorageFault{"PackRemoveFails", rule(FaultOp::kRemove, ObjectKind::kPack, 1, FaultAction::kFail)},
+        StorageFault{"PackRemoveReplyLost",
+                     rule(FaultOp::kRemove, ObjectKind::kPack, 0, FaultAction::kFailAfter)}),
+    [](const ::testing::TestParamInfo<StorageFault>& info) { return std::string(info.param.what); });
 
 TEST(PruneRecordTest, RecordsRoundTripAndRejectDamage) {
   PendingDeletion p;
