@@ -225,6 +225,17 @@ int run_cli(int argc, char** argv) {
   add_output_flag(stats_cmd, g);
   stats_cmd->callback([&] { code = cmd_repo_stats(g); });
 
+  RepoPruneArgs prune;
+  auto* prune_cmd = repo->add_subcommand(
+      "prune", "Remove data no backup references (safe while backups run); repack mostly-garbage packs");
+  prune_cmd->add_flag("--dry-run", prune.dry_run, "Show what would be deleted and repacked; change nothing");
+  prune_cmd
+      ->add_option("--max-repack-ratio", prune.max_repack_ratio,
+                   "Repack a pack when more than this share of it is garbage (0-1; 1 never repacks)")
+      ->check(CLI::Range(0.0, 1.0));
+  add_output_flag(prune_cmd, g);
+  prune_cmd->callback([&] { code = cmd_repo_prune(g, prune); });
+
   // backup
   auto* backup =
       app.add_subcommand("backup", "Create, list, inspect and delete backups")->require_subcommand(1);

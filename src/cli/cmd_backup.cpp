@@ -60,9 +60,13 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   options.labels = *labels;
   options.use_parent = !a.full;
 
-  auto repo = open_repository(g, true, RepoAccess::kAdd);
+  // The lock first, the index second: a prune waits for every lock that
+  // exists once it has rewritten the index, so a backup that loaded the
+  // old index is always one it waits for (docs/format.md, "Prune").
+  auto repo = open_repository(g, false, RepoAccess::kAdd);
   Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "backup", a.name);
   exit_on_error(lock.status());
+  exit_on_error(repo->load_index());
 
   BackupProgress progress;
   double start = monotonic_seconds();

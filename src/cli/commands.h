@@ -23,6 +23,12 @@ struct RepoCheckArgs {
 int cmd_repo_check(const GlobalOptions& g, const RepoCheckArgs& a);
 int cmd_repo_stats(const GlobalOptions& g);
 
+struct RepoPruneArgs {
+  bool dry_run = false;
+  double max_repack_ratio = 0.5;  // repack packs whose garbage share is above this
+};
+int cmd_repo_prune(const GlobalOptions& g, const RepoPruneArgs& a);
+
 struct BackupCreateArgs {
   std::string name;
   std::vector<std::string> paths;

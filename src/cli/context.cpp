@@ -112,7 +112,12 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_in
     }
     exit_on_error(repo.status());
   }
-  if (load_index) exit_on_error((*repo)->load_index());
+  // Readers also see packs a running prune has set aside, so a backup that
+  // straddled the prune stays readable; writers must not (docs/format.md).
+  if (load_index)
+    exit_on_error((*repo)->load_index(nullptr, access == RepoAccess::kRead
+                                                   ? Repository::PendingPacks::kInclude
+                                                   : Repository::PendingPacks::kExclude));
   return std::move(*repo);
 }
 

@@ -55,7 +55,19 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
   }
   sealed.clear();
   repo_.sealer().seal(body, blob_associated_data(id, type), sealed);
+  return append(entry, sealed);
+}
 
+Result<bool> BlobWriter::add_sealed(const PackEntry& entry, ByteView sealed) {
+  if (failed_) return first_error();
+  {
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    if (!inflight_.insert(entry.id).second) return false;
+  }
+  return append(entry, sealed);
+}
+
+Result<bool> BlobWriter::append(const PackEntry& entry, ByteView sealed) {
   std::unique_ptr<PackBuilder> full;
   {
     std::lock_guard<std::mutex> lock(pack_mu_);

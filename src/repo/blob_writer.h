@@ -35,6 +35,12 @@ class BlobWriter {
   // upload failed; the backup cannot complete.
   Result<bool> add(BlobType type, const BlobId& id, ByteView plaintext);
 
+  // Appends a blob already sealed elsewhere (prune copying live blobs out
+  // of a pack it repacks), unchanged: no decryption needed. entry's
+  // offset and length are set here. Deduplicates only against blobs added
+  // through this writer, since the index still names the old copy.
+  Result<bool> add_sealed(const PackEntry& entry, ByteView sealed);
+
   // Uploads the open pack, waits for every upload and writes the index.
   // Everything added is durable when this returns ok. Call once.
   Status flush();
@@ -44,6 +50,7 @@ class BlobWriter {
   uint64_t packs_written() const { return packs_written_; }
 
  private:
+  Result<bool> append(const PackEntry& entry, ByteView sealed);
   void upload_loop();
   void enqueue_pack(std::unique_ptr<PackBuilder> pack);
   Status write_index(std::vector<IndexPack> packs);

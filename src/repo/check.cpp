@@ -23,7 +23,7 @@ class Checker {
   Result<CheckReport> run() {
     check_keys();
     std::vector<std::string> damaged_indexes;
-    CAIRN_RETURN_IF_ERROR(repo_.load_index(&damaged_indexes));
+    CAIRN_RETURN_IF_ERROR(repo_.load_index(&damaged_indexes, Repository::PendingPacks::kInclude));
     for (const auto& name : damaged_indexes)
       problem("index/" + name, "index object is damaged (fails authentication or is malformed)");
     CAIRN_RETURN_IF_ERROR(check_packs());

@@ -84,6 +84,13 @@ PackId MasterIndex::pack_id(uint32_t pack) const {
   return packs_.at(pack);
 }
 
+void MasterIndex::clear() {
+  std::unique_lock lock(mu_);
+  packs_.clear();
+  pack_numbers_.clear();
+  blobs_.clear();
+}
+
 size_t MasterIndex::blob_count() const {
   std::shared_lock lock(mu_);
   return blobs_.size();

@@ -37,6 +37,8 @@ class MasterIndex {
   PackId pack_id(uint32_t pack) const;
   size_t blob_count() const;
   size_t pack_count() const;
+  // Forgets every pack and blob (prune reloads the index between phases).
+  void clear();
   // Every blob, for check; fn(id, location).
   void for_each(const std::function<void(const BlobId&, const BlobLocation&)>& fn) const;
 

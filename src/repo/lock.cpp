@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "repo/json_number.h"
+#include "repo/prune_record.h"
 
 namespace cairn {
 
@@ -61,7 +62,10 @@ Result<std::vector<LockInfo>> list_locks(Repository& repo) {
   CAIRN_RETURN_IF_ERROR(
       repo.backend().list(ObjectKind::kLock, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
   std::vector<LockInfo> out;
+  // Prune's records live beside the locks but are no locks (and can be large).
+  const std::string pending = pending_deletion_name(repo), deletions = deletion_list_name(repo);
   for (const auto& name : names) {
+    if (name == pending || name == deletions) continue;
     Result<Bytes> plain = repo.get_sealed(ObjectKind::kLock, name);
     if (!plain.is_ok()) continue;
     Result<LockInfo> l = decode_lock(name, as_string_view(*plain));
@@ -112,6 +116,11 @@ RepositoryLock::~RepositoryLock() {
   cv_.notify_all();
   refresher_.join();
   repo_.backend().remove({ObjectKind::kLock, info_.name}).ignore();
+}
+
+std::string RepositoryLock::name() {
+  std::lock_guard<std::mutex> lock(mu_);
+  return info_.name;
 }
 
 void RepositoryLock::refresh_loop() {

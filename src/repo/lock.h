@@ -47,6 +47,9 @@ class RepositoryLock {
                                                          const std::string& subject);
   ~RepositoryLock();  // stops refreshing and removes the lock object
 
+  // The lock object's current name (each refresh writes a new one).
+  std::string name();
+
  private:
   RepositoryLock(Repository& repo, LockInfo info);
   void refresh_loop();

@@ -5,7 +5,9 @@
 
 #include <algorithm>
 
+#include "common/log.h"
 #include "repo/compress.h"
+#include "repo/prune_record.h"
 
 namespace cairn {
 
@@ -137,7 +139,7 @@ Result<Bytes> Repository::get_sealed(ObjectKind kind, const std::string& name) {
   return plain;
 }
 
-Status Repository::load_index(std::vector<std::string>* damaged) {
+Status Repository::load_index(std::vector<std::string>* damaged, PendingPacks pending) {
   std::vector<std::string> names;
   CAIRN_RETURN_IF_ERROR(
       backend_->list(ObjectKind::kIndex, [&](const ObjectInfo& o) { names.push_back(o.key.name); }));
@@ -146,11 +148,25 @@ Status Repository::load_index(std::vector<std::string>* damaged) {
     Result<std::vector<IndexPack>> packs =
         plain.is_ok() ? decode_index(*plain) : Result<std::vector<IndexPack>>(plain.status());
     if (!packs.is_ok()) {
+      if (packs.status().code() == ErrorCode::kNotFound) continue;  // a prune replaced it meanwhile
       if (packs.status().code() != ErrorCode::kCorruption) return packs.status();
       if (damaged) damaged->push_back(name);
       continue;
     }
     for (const IndexPack& p : *packs) index_.add_pack(p);
+  }
+  // Added last, so a blob that is also in a surviving pack is read from there.
+  if (pending == PendingPacks::kInclude) {
+    Result<std::optional<PendingDeletion>> record = load_pending_deletion(*this);
+    if (!record.is_ok()) {
+      // Damage here only costs backups that straddled a prune; the rest
+      // of the repository must stay readable.
+      if (record.status().code() != ErrorCode::kCorruption) return record.status();
+      log_warning("the record of an unfinished prune is damaged (" + record.status().message() +
+                  "); backups written during that prune may be unreadable");
+    } else if (*record) {
+      for (const IndexPack& p : (*record)->packs) index_.add_pack(p);
+    }
   }
   return Status::ok();
 }

@@ -53,8 +53,17 @@ class Repository {
   MasterIndex& index() { return index_; }
 
   // Reads every index object into index(). Damaged index objects are
-  // skipped and reported (check names them); other errors fail.
-  Status load_index(std::vector<std::string>* damaged = nullptr);
+  // skipped and reported (check names them); other errors fail. An index
+  // object removed while we list (by a prune) is skipped.
+  //
+  // Packs a prune has set aside for deletion (docs/format.md, "Prune") are
+  // left out unless pending is kInclude. Writers (backups) must leave them
+  // out, so they never deduplicate against a blob about to be deleted;
+  // readers (restore, check) include them, so a backup that was running
+  // when the prune began stays readable until the prune finishes.
+  enum class PendingPacks { kExclude, kInclude };
+  Status load_index(std::vector<std::string>* damaged = nullptr,
+                    PendingPacks pending = PendingPacks::kExclude);
 
   // Reads a blob and verifies it. Corruption names the blob and its pack.
   Result<Bytes> read_blob(const BlobId& id);
