@@ -52,6 +52,21 @@ void add_output_flag(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"table", "json"}));
 }
 
+void add_keep_flags(CLI::App* cmd, RetentionPolicy& p) {
+  auto* last = cmd->add_option("--keep-last", p.keep_last, "Keep the N newest backups");
+  auto* hourly =
+      cmd->add_option("--keep-hourly", p.keep_hourly, "Keep the newest backup of each of the last N hours");
+  auto* daily =
+      cmd->add_option("--keep-daily", p.keep_daily, "Keep the newest backup of each of the last N days");
+  auto* weekly =
+      cmd->add_option("--keep-weekly", p.keep_weekly, "Keep the newest backup of each of the last N weeks");
+  auto* monthly = cmd->add_option("--keep-monthly", p.keep_monthly,
+                                  "Keep the newest backup of each of the last N months");
+  auto* yearly =
+      cmd->add_option("--keep-yearly", p.keep_yearly, "Keep the newest backup of each of the last N years");
+  for (auto* o : {last, hourly, daily, weekly, monthly, yearly}) o->check(CLI::Range(0, 1000000));
+}
+
 struct LocationArgs {
   LocationCreateArgs create;
   LocationGetArgs get;
@@ -167,7 +182,8 @@ int run_cli(int argc, char** argv) {
       backup->add_subcommand("create", "Back up folders (persistent volumes) into the repository");
   create_cmd->add_option("NAME", create.name, "Name of the new backup (unique in the repository)")
       ->required();
-  create_cmd->add_option("--path", create.paths, "Folder or file to back up (repeatable)")->required();
+  create_cmd->add_option("--path", create.paths,
+                         "Folder or file to back up (repeatable; required unless --from-schedule)");
   create_cmd->add_option("--exclude", create.excludes,
                          "Glob of paths to leave out (repeatable), e.g. '*.tmp' or '/data/cache'");
   create_cmd
@@ -175,6 +191,10 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   create_cmd->add_option("--label", create.labels, "Label k=v to attach (repeatable)");
   create_cmd->add_flag("--full", create.full, "Read every file, even those unchanged since the last backup");
+  create_cmd->add_option("--ttl", create.ttl,
+                         "Delete the backup this long after it starts, e.g. 720h or 30d");
+  create_cmd->add_option("--from-schedule", create.from_schedule,
+                         "Run this schedule's backup now (its paths, labels, TTL and repository)");
   create_cmd->callback([&] { code = cmd_backup_create(g, create); });
 
   BackupGetArgs get;
@@ -199,6 +219,17 @@ int run_cli(int argc, char** argv) {
   delete_cmd->add_flag("--confirm", del.confirm,
                        "Accepted for compatibility with velero; deletion never prompts");
   delete_cmd->callback([&] { code = cmd_backup_delete(g, del); });
+
+  BackupForgetArgs forget;
+  auto* forget_cmd = backup->add_subcommand(
+      "forget", "Delete backups that retention rules do not keep, and expired ones (--dry-run to preview)");
+  forget_cmd->add_option("NAME", forget.names, "Only consider these backups (default: all)");
+  forget_cmd->add_option("-l,--selector", forget.selector,
+                         "Only consider backups with these labels (k=v,k2=v2)");
+  add_keep_flags(forget_cmd, forget.policy);
+  forget_cmd->add_flag("--dry-run", forget.dry_run, "Show what would be deleted and why; delete nothing");
+  add_output_flag(forget_cmd, g);
+  forget_cmd->callback([&] { code = cmd_backup_forget(g, forget); });
 
   // restore
   auto* restore = app.add_subcommand("restore", "Restore backups")->require_subcommand(1);

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "schedule/retention.h"
 
 namespace cairn {
 
@@ -30,6 +31,8 @@ struct BackupCreateArgs {
   std::string exclude_marker = ".cairn-exclude";
   std::vector<std::string> labels;  // k=v
   bool full = false;                // ignore the parent: read every file
+  std::string ttl;                  // "720h", "30d": the backup expires this long after it starts
+  std::string from_schedule;        // run this schedule's template (its paths, labels, TTL, repository)
 };
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a);
 
@@ -50,6 +53,14 @@ struct BackupDeleteArgs {
   bool confirm = false;
 };
 int cmd_backup_delete(const GlobalOptions& g, const BackupDeleteArgs& a);
+
+struct BackupForgetArgs {
+  std::vector<std::string> names;  // only these backups (default: all)
+  std::string selector;            // only backups with these labels
+  RetentionPolicy policy;
+  bool dry_run = false;
+};
+int cmd_backup_forget(const GlobalOptions& g, const BackupForgetArgs& a);
 
 struct RestoreCreateArgs {
   std::string name;
