@@ -124,6 +124,55 @@ void add_location_commands(CLI::App& app, GlobalOptions& g, LocationArgs& args, 
   delete_cmd->add_option("NAME", delete_name, "Location name")->required();
   delete_cmd->callback([&] { code = cmd_location_delete(g, delete_name); });
 }
+struct ScheduleArgs {
+  ScheduleCreateArgs create;
+  std::vector<std::string> names;
+  std::string name;
+  bool confirm = false;
+};
+
+void add_schedule_commands(CLI::App& app, GlobalOptions& g, ScheduleArgs& args, int& code) {
+  auto* schedule = app.add_subcommand("schedule", "Back up on a cron schedule (run by 'cairn server')")
+                       ->require_subcommand(1);
+  ScheduleCreateArgs& c = args.create;
+  auto* create = schedule->add_subcommand("create", "Create a schedule of backups into this repository");
+  create->add_option("NAME", c.name, "Schedule name; its backups are named NAME-YYYYMMDDHHMMSS")->required();
+  create
+      ->add_option("--schedule", c.schedule,
+                   "Cron expression: 5 fields, 6 with seconds first, @daily, '@every 90m'; prefix "
+                   "CRON_TZ=Europe/Oslo for a time zone (default UTC)")
+      ->required();
+  create->add_option("--ttl", c.ttl, "Each backup expires this long after it starts, e.g. 720h or 30d");
+  add_keep_flags(create, c.policy);
+  create->add_option("--path", c.paths, "Folder or file to back up (repeatable)");
+  create->add_option("--exclude", c.excludes, "Glob of paths to leave out (repeatable)");
+  create->add_option("--exclude-marker", c.exclude_marker, "Skip folders that hold a file with this name")
+      ->capture_default_str();
+  create->add_option("--label", c.labels, "Label k=v for each backup (repeatable)");
+  create->callback([&] { code = cmd_schedule_create(g, c); });
+
+  auto* get = schedule->add_subcommand("get", "List schedules");
+  get->add_option("NAME", args.names, "Only these schedules");
+  add_output_flag(get, g);
+  get->callback([&] { code = cmd_schedule_get(g, args.names); });
+
+  auto* describe = schedule->add_subcommand("describe", "Show one schedule, its template and next run");
+  describe->add_option("NAME", args.name, "Schedule name")->required();
+  add_output_flag(describe, g);
+  describe->callback([&] { code = cmd_schedule_describe(g, args.name); });
+
+  auto* pause = schedule->add_subcommand("pause", "Stop the server from running these schedules");
+  pause->add_option("NAME", args.names, "Schedule names")->required();
+  pause->callback([&] { code = cmd_schedule_pause(g, args.names, true); });
+  auto* unpause = schedule->add_subcommand("unpause", "Let the server run these schedules again");
+  unpause->add_option("NAME", args.names, "Schedule names")->required();
+  unpause->callback([&] { code = cmd_schedule_pause(g, args.names, false); });
+
+  auto* del = schedule->add_subcommand("delete", "Delete schedules (their backups stay)");
+  del->add_option("NAME", args.names, "Schedule names")->required();
+  del->add_flag("--confirm", args.confirm, "Accepted for compatibility with velero; deletion never prompts");
+  del->callback([&] { code = cmd_schedule_delete(g, args.names); });
+}
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -180,8 +229,9 @@ int run_cli(int argc, char** argv) {
   BackupCreateArgs create;
   auto* create_cmd =
       backup->add_subcommand("create", "Back up folders (persistent volumes) into the repository");
-  create_cmd->add_option("NAME", create.name, "Name of the new backup (unique in the repository)")
-      ->required();
+  create_cmd->add_option("NAME", create.name,
+                         "Name of the new backup (unique in the repository; with --from-schedule default "
+                         "SCHEDULE-YYYYMMDDHHMMSS)");
   create_cmd->add_option("--path", create.paths,
                          "Folder or file to back up (repeatable; required unless --from-schedule)");
   create_cmd->add_option("--exclude", create.excludes,
@@ -236,7 +286,10 @@ int run_cli(int argc, char** argv) {
   RestoreCreateArgs rc;
   auto* rc_cmd = restore->add_subcommand("create", "Restore a backup, or some of its paths, into a folder");
   rc_cmd->add_option("NAME", rc.name, "Name of this restore (default: <backup>-<timestamp>)");
-  rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore")->required();
+  rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore");
+  rc_cmd->add_option("--from-schedule", rc.from_schedule,
+                     "Restore the newest Completed backup of this schedule (instead of --from-backup)");
+  rc_cmd->add_flag("--wait", rc.wait, "Accepted for compatibility with velero; restores always finish first");
   rc_cmd
       ->add_option("--target", rc.target,
                    "Folder to restore into; backed-up paths are re-created under it ('/' restores in place)")
@@ -260,6 +313,8 @@ int run_cli(int argc, char** argv) {
 
   LocationArgs location_args;
   add_location_commands(app, g, location_args, code);
+  ScheduleArgs schedule_args;
+  add_schedule_commands(app, g, schedule_args, code);
 
   app.parse_complete_callback([&] {
     if (g.verbose) set_log_level(LogLevel::kDebug);

@@ -8,6 +8,7 @@
 #include "cli/labels.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/schedule_target.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "repo/lock.h"
@@ -27,9 +28,37 @@ bool valid_backup_name(const std::string& name) {
 }
 
 std::string u64(uint64_t v) { return std::to_string(v); }
+int backup_from_schedule(const GlobalOptions& g, const BackupCreateArgs& a);
+}  // namespace
+
+namespace {
+
+// --from-schedule: the schedule's template and repository, labelled with
+// the schedule's name. Flags given as well add labels or override the TTL.
+int backup_from_schedule(const GlobalOptions& g, const BackupCreateArgs& a) {
+  Schedule s = load_schedule_or_exit(a.from_schedule);
+  BackupCreateArgs t = a;
+  t.from_schedule.clear();
+  if (t.name.empty()) t.name = scheduled_backup_name(s.name, system_clock().now());
+  t.paths = s.paths;
+  t.excludes.insert(t.excludes.end(), s.excludes.begin(), s.excludes.end());
+  t.exclude_marker = s.exclude_marker;
+  std::vector<std::string> labels;
+  for (const auto& [k, v] : s.labels) labels.push_back(k + "=" + v);
+  labels.push_back(std::string(kScheduleNameLabel) + "=" + s.name);
+  labels.insert(labels.end(), a.labels.begin(), a.labels.end());
+  t.labels = labels;
+  if (t.ttl.empty() && s.ttl_seconds > 0) t.ttl = format_duration_spec(s.ttl_seconds);
+  return cmd_backup_create(options_for_schedule(g, s), t);
+}
 }  // namespace
 
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
+  if (!a.from_schedule.empty()) return backup_from_schedule(g, a);
+  if (a.name.empty()) {
+    std::fprintf(stderr, "error: give the new backup a NAME (or use --from-schedule).\n");
+    return kExitUsage;
+  }
   if (!valid_backup_name(a.name)) {
     std::fprintf(
         stderr,

@@ -65,6 +65,8 @@ int cmd_backup_forget(const GlobalOptions& g, const BackupForgetArgs& a);
 struct RestoreCreateArgs {
   std::string name;
   std::string from_backup;
+  std::string from_schedule;  // instead of from_backup: the newest Completed backup of this schedule
+  bool wait = false;          // accepted for velero compatibility: restores are synchronous
   std::string target;
   std::vector<std::string> includes;
 };
@@ -89,6 +91,22 @@ struct LocationSetArgs {
 };
 int cmd_location_set(const GlobalOptions& g, const LocationSetArgs& a);
 int cmd_location_delete(const GlobalOptions& g, const std::string& name);
+
+struct ScheduleCreateArgs {
+  std::string name;
+  std::string schedule;  // cron expression
+  std::string ttl;
+  RetentionPolicy policy;
+  std::vector<std::string> paths;
+  std::vector<std::string> excludes;
+  std::string exclude_marker = ".cairn-exclude";
+  std::vector<std::string> labels;
+};
+int cmd_schedule_create(const GlobalOptions& g, const ScheduleCreateArgs& a);
+int cmd_schedule_get(const GlobalOptions& g, const std::vector<std::string>& names);
+int cmd_schedule_describe(const GlobalOptions& g, const std::string& name);
+int cmd_schedule_pause(const GlobalOptions& g, const std::vector<std::string>& names, bool paused);
+int cmd_schedule_delete(const GlobalOptions& g, const std::vector<std::string>& names);
 
 int cmd_key_add(const GlobalOptions& g);
 int cmd_key_list(const GlobalOptions& g);
