@@ -315,6 +315,12 @@ int run_cli(int argc, char** argv) {
   add_location_commands(app, g, location_args, code);
   ScheduleArgs schedule_args;
   add_schedule_commands(app, g, schedule_args, code);
+  ServerArgs server;
+  auto* server_cmd = app.add_subcommand(
+      "server", "Run due schedules, retention and TTL expiry; serve /healthz and Prometheus /metrics");
+  server_cmd->add_option("--metrics-address", server.metrics_address, "HOST:PORT of /healthz and /metrics")
+      ->capture_default_str();
+  server_cmd->callback([&] { code = cmd_server(g, server); });
 
   app.parse_complete_callback([&] {
     if (g.verbose) set_log_level(LogLevel::kDebug);

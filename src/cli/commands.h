@@ -108,6 +108,11 @@ int cmd_schedule_describe(const GlobalOptions& g, const std::string& name);
 int cmd_schedule_pause(const GlobalOptions& g, const std::vector<std::string>& names, bool paused);
 int cmd_schedule_delete(const GlobalOptions& g, const std::vector<std::string>& names);
 
+struct ServerArgs {
+  std::string metrics_address = "127.0.0.1:8085";
+};
+int cmd_server(const GlobalOptions& g, const ServerArgs& a);
+
 int cmd_key_add(const GlobalOptions& g);
 int cmd_key_list(const GlobalOptions& g);
 int cmd_key_remove(const GlobalOptions& g, const std::string& id);
