@@ -23,7 +23,7 @@ Without --repo or --location, cairn uses CAIRN_REPO, else the default location.
 
 Environment:
   CAIRN_REPO           repository path (instead of --repo)
-  CAIRN_CONFIG_DIR     folder of locations.json (default ~/.config/cairn)
+  CAIRN_CONFIG_DIR     folder of locations.json and schedules.json (default ~/.config/cairn)
   CAIRN_PASSWORD_FILE  file holding the repository password
   CAIRN_PASSWORD       the repository password (prefer the file)
 The password is never accepted as a command-line argument.)";
