@@ -6,9 +6,11 @@
 // exactly the code path of the CLI. SIGTERM or SIGINT stops the server: the
 // backup in progress is finished (the child is in its own process group and
 // does not get the signal), nothing new starts, and the server exits 0.
+#include <fcntl.h>
 #include <httplib.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/file.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,6 +23,7 @@
 #include "cli/schedule_target.h"
 #include "common/log.h"
 #include "schedule/scheduler.h"
+#include "storage/unique_fd.h"
 
 extern char** environ;
 
@@ -165,6 +168,19 @@ int cmd_server(const GlobalOptions& g, const ServerArgs& a) {
     return kExitUsage;
   }
   std::string dir = schedule_config_dir();
+  // One server per config folder: two would run every schedule twice.
+  const std::string lock_file = dir + "/server.lock";
+  UniqueFd lock(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  if (lock.get() < 0 && errno == ENOENT) {
+    exit_on_error(update_schedules(dir, [](std::vector<Schedule>&) { return Status::ok(); }));  // creates dir
+    lock = UniqueFd(::open(lock_file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600));
+  }
+  if (lock.get() < 0) return report_error(errno_status(errno, "opening " + lock_file));
+  if (::flock(lock.get(), LOCK_EX | LOCK_NB) != 0) {
+    std::fprintf(stderr, "error: another cairn server is running with the schedules in %s; stop it first.\n",
+                 dir.c_str());
+    return kExitLocked;
+  }
 
   // Signals are taken by one thread with sigwait, so nothing else is interrupted.
   sigset_t stop_signals;

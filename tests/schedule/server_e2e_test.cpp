@@ -127,6 +127,14 @@ TEST_F(ServerE2eTest, SixFieldScheduleEveryTwoSecondsMetricsMatchBackupGetAndSig
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   ASSERT_EQ(http_get(port, "/healthz"), "ok\n") << server_log();
 
+  // A second server on the same schedules is refused (it would run each twice).
+  CommandResult second = run_command(
+      {"timeout", "10", cairn_binary(), "server", "--metrics-address",
+       "127.0.0.1:" + std::to_string(free_port())},
+      {{"CAIRN_PASSWORD", "correct horse"}, {"CAIRN_PASSWORD_FILE", ""}, {"CAIRN_CONFIG_DIR", config_dir()}});
+  EXPECT_EQ(second.exit_code, 11) << second.err;
+  EXPECT_TRUE(is_one_plain_sentence(second.err)) << second.err;
+
   deadline = Clock::now() + std::chrono::seconds(40);
   while (fast_backups().size() < 3 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
