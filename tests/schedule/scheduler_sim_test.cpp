@@ -230,3 +230,45 @@ TEST_F(SchedulerSimTest, PausedScheduleDoesNotRunAndAMissedSlotRunsOnceAfterUnpa
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_F(SchedulerSimTest, ABackupLongerThanItsIntervalIsFollowedByOneRunNotAPileUp) {
+  clock_.now_ = utc(2026, 6, 1);
+  Schedule s;
+  s.name = "often";
+  s.schedule = "*/10 * * * *";
+  s.created = clock_.now_;
+  s.repo = tmp_.file("repo");
+  s.paths = {src_};
+  ASSERT_TRUE(update_schedules(tmp_.file("config"), [&](std::vector<Schedule>& all) {
+                all.push_back(s);
+                return Status::ok();
+              }).is_ok());
+  SchedulerHooks h = hooks();
+  auto real = h.run_backup;
+  int running = 0, most = 0;
+  h.run_backup = [&](const Schedule& sched, const std::string& name) {
+    most = std::max(most, ++running);
+    BackupRunOutcome o = real(sched, name);
+    clock_.now_ += 45 * 60 * kNs;  // each backup takes 45 minutes: four slots and a half
+    --running;
+    return o;
+  };
+  Scheduler scheduler(clock_, h, 86400);
+  for (int i = 0; i < 4; ++i) {  // the first tick only learns that 00:10 is next
+    TimeNs next = scheduler.tick();
+    clock_.now_ = std::max(clock_.now_, next);
+  }
+  EXPECT_EQ(runs_, 3);
+  EXPECT_EQ(most, 1);
+  // Started at 00:10, then right after each 45-minute run (00:55, 01:40).
+  std::set<std::string> names;
+  for (const auto& m : snapshots("often")) names.insert(m.name);
+  EXPECT_EQ(names,
+            (std::set<std::string>{"often-20260601001000", "often-20260601005500", "often-20260601014000"}));
+}
+
+}  // namespace
+}  // namespace cairn
