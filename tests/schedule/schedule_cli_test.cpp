@@ -58,6 +58,15 @@ TEST_F(ScheduleCliTest, MalformedExpressionIsRejectedWithPositionAndReason) {
   CommandResult never = at({"schedule", "create", "bad", "--schedule", "0 0 30 2 *", "--path", src_});
   EXPECT_EQ(never.exit_code, 2);
   EXPECT_TRUE(is_one_plain_sentence(never.err)) << never.err;
+  CommandResult ttl =
+      at({"schedule", "create", "s", "--schedule", "@daily", "--ttl", "soon", "--path", src_});
+  EXPECT_EQ(ttl.exit_code, 2);
+  EXPECT_TRUE(is_one_plain_sentence(ttl.err)) << ttl.err;
+  CommandResult keep =
+      at({"schedule", "create", "s", "--schedule", "@daily", "--keep-last", "-1", "--path", src_});
+  EXPECT_EQ(keep.exit_code, 2);
+  CommandResult nopath = at({"schedule", "create", "s", "--schedule", "@daily"});
+  EXPECT_EQ(nopath.exit_code, 2);
   CommandResult name = at({"schedule", "create", "-x", "--schedule", "@daily", "--path", src_});
   EXPECT_NE(name.exit_code, 0);
   EXPECT_TRUE(schedules().empty());
