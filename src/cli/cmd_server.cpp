@@ -205,12 +205,12 @@ int cmd_server(const GlobalOptions& g, const ServerArgs& a) {
   std::thread signal_thread([&] {
     int sig = 0;
     sigwait(&stop_signals, &sig);
-    log_info(std::string("server: ") + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
+    log_info(format_rfc3339(system_clock().now()) + " server: " + (sig == SIGTERM ? "SIGTERM" : "SIGINT") +
              ": stopping after the backup in progress, if any");
     scheduler.stop();
   });
-  log_info("server: serving /healthz and /metrics on " + a.metrics_address + "; schedules from " + dir +
-           "/schedules.json");
+  log_info(format_rfc3339(system_clock().now()) + " server: serving /healthz and /metrics on " +
+           a.metrics_address + "; schedules from " + dir + "/schedules.json");
 
   constexpr TimeNs kSecond = 1000000000;
   while (!scheduler.stopping()) {
@@ -225,7 +225,7 @@ int cmd_server(const GlobalOptions& g, const ServerArgs& a) {
   http.stop();
   http_thread.join();
   signal_thread.join();  // it set stopping, so it has returned
-  log_info("server: stopped");
+  log_info(format_rfc3339(system_clock().now()) + " server: stopped");
   return kExitOk;
 }
 

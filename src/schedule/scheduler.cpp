@@ -35,7 +35,7 @@ Scheduler::Scheduler(const Clock& clock, SchedulerHooks hooks, int64_t expire_in
 TimeNs Scheduler::tick() {
   Result<std::vector<Schedule>> loaded = hooks_.load();
   if (!loaded.is_ok()) {
-    log_error("cannot read the schedules: " + loaded.status().message());
+    log_error(stamp() + "cannot read the schedules: " + loaded.status().message());
     return clock_.now() + 10 * kNs;
   }
   TimeNs earliest = 0;
@@ -48,7 +48,7 @@ TimeNs Scheduler::tick() {
     if (s.paused) continue;
     Result<CronExpression> cron = parse_cron(s.schedule);
     if (!cron.is_ok()) {
-      log_error("schedule " + s.name + ": " + cron.status().message());
+      log_error(stamp() + "schedule " + s.name + ": " + cron.status().message());
       continue;
     }
     TimeNs now = clock_.now();
@@ -78,7 +78,7 @@ TimeNs Scheduler::tick() {
 
 void Scheduler::run_one(const Schedule& s, TimeNs now) {
   std::string name = scheduled_backup_name(s.name, now);
-  log_info("schedule " + s.name + ": starting backup " + name);
+  log_info(stamp() + "schedule " + s.name + ": starting backup " + name);
   {
     std::lock_guard<std::mutex> l(mu_);
     ++metrics_[s.name].attempts;
@@ -101,12 +101,13 @@ void Scheduler::run_one(const Schedule& s, TimeNs now) {
     }
   }
   if (outcome.status == "Failed")
-    log_error("schedule " + s.name + ": backup " + name + " failed: " + outcome.error);
+    log_error(stamp() + "schedule " + s.name + ": backup " + name + " failed: " + outcome.error);
   else
-    log_info("schedule " + s.name + ": backup " + name + " " + outcome.status + " in " +
+    log_info(stamp() + "schedule " + s.name + ": backup " + name + " " + outcome.status + " in " +
              format_duration(seconds));
   Status recorded = hooks_.record(s.name, name, now, outcome.status);
-  if (!recorded.is_ok()) log_error("schedule " + s.name + ": cannot record the run: " + recorded.message());
+  if (!recorded.is_ok())
+    log_error(stamp() + "schedule " + s.name + ": cannot record the run: " + recorded.message());
   if (outcome.status != "Failed") count_deletions(s.name, hooks_.apply_retention(s), "retention");
 }
 
@@ -115,12 +116,13 @@ void Scheduler::count_deletions(const std::string& schedule, const Result<int>& 
   ScheduleMetrics& m = metrics_[schedule];
   if (!deleted.is_ok()) {
     ++m.deletion_failures;
-    log_error("schedule " + schedule + ": " + what + " failed: " + deleted.status().message());
+    log_error(stamp() + "schedule " + schedule + ": " + what + " failed: " + deleted.status().message());
     return;
   }
   m.deletions += static_cast<uint64_t>(*deleted);
   if (*deleted > 0)
-    log_info("schedule " + schedule + ": " + what + " deleted " + std::to_string(*deleted) + " backups");
+    log_info(stamp() + "schedule " + schedule + ": " + what + " deleted " + std::to_string(*deleted) +
+             " backups");
 }
 
 std::map<std::string, ScheduleMetrics> Scheduler::metrics() const {

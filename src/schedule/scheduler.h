@@ -12,9 +12,8 @@
 //   - after each run, the schedule's retention (count rules and TTL) is
 //     applied to its own backups; every `expire_interval` a TTL-only pass
 //     goes over all backups of each repository the schedules use;
-//   - paused schedules are skipped; their missed slots are not made up when
-//     unpaused (as in Velero: unpausing resumes at the next slot... unless
-//     one was missed, which then runs once).
+//   - paused schedules are skipped; once unpaused, the slots missed while
+//     paused cost one run, as after downtime.
 #pragma once
 
 #include <atomic>
@@ -84,6 +83,8 @@ class Scheduler {
 
  private:
   void run_one(const Schedule& s, TimeNs now);
+  // "2026-11-22T01:00:00Z ", from the injected clock, in front of each log line.
+  std::string stamp() const { return format_rfc3339(clock_.now()) + " "; }
   void count_deletions(const std::string& schedule, const Result<int>& deleted, const char* what);
 
   const Clock& clock_;
