@@ -180,3 +180,46 @@ TEST_F(ServerE2eTest, SixFieldScheduleEveryTwoSecondsMetricsMatchBackupGetAndSig
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_F(ServerE2eTest, SigtermDuringABackupLetsItFinishThenExitsZero) {
+  // About a second of work: 1500 files of 30 KB, nothing to reuse.
+  for (int i = 0; i < 1500; ++i)
+    make_random_file(src_ + "/many/d" + std::to_string(i % 20) + "/f" + std::to_string(i), 30000, 100 + i);
+  ASSERT_EQ(at({"location", "create", "disk", "--path", repo(), "--default"}).exit_code, 0);
+  ASSERT_EQ(at({"schedule", "create", "fast", "--schedule", "* * * * * *", "--path", src_}).exit_code, 0);
+  start_server(free_port());
+  using Clock = std::chrono::steady_clock;
+  auto deadline = Clock::now() + std::chrono::seconds(30);
+  while (server_log().find("starting backup fast-") == std::string::npos && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  int status = 0;
+  deadline = Clock::now() + std::chrono::seconds(60);
+  pid_t done = 0;
+  while ((done = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline)
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  ASSERT_EQ(done, pid_) << server_log();
+  pid_ = -1;
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  std::string log = server_log();
+  size_t term = log.find("server: SIGTERM"), completed = log.find(" Completed in ");
+  ASSERT_NE(term, std::string::npos) << log;
+  ASSERT_NE(completed, std::string::npos) << log;
+  EXPECT_LT(term, completed) << "the backup should still have been running at SIGTERM\n" << log;
+  EXPECT_EQ(log.find("starting backup", log.find("starting backup") + 1), std::string::npos)
+      << "nothing new may start after SIGTERM\n"
+      << log;
+  json items = fast_backups();
+  ASSERT_EQ(items.size(), 1u);
+  EXPECT_EQ(items[0]["status"], "Completed");
+  EXPECT_EQ(items[0]["stats"]["files"], 1502);
+  CommandResult check = at({"repo", "check", "--read-data"});
+  EXPECT_EQ(check.exit_code, 0) << check.err;
+}
+
+}  // namespace
+}  // namespace cairn
