@@ -28,10 +28,6 @@ bool valid_backup_name(const std::string& name) {
 }
 
 std::string u64(uint64_t v) { return std::to_string(v); }
-int backup_from_schedule(const GlobalOptions& g, const BackupCreateArgs& a);
-}  // namespace
-
-namespace {
 
 // --from-schedule: the schedule's template and repository, labelled with
 // the schedule's name. Flags given as well add labels or override the TTL.

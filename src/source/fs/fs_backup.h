@@ -28,11 +28,12 @@ struct FsBackupOptions {
   std::vector<std::string> exclude_globs;
   std::string exclude_marker = ".cairn-exclude";  // a folder holding this file is skipped
   std::map<std::string, std::string> labels;
+  bool use_parent = true;  // reuse unchanged files of the latest backup of the same paths
+  int reader_threads = 0;  // 0: automatic
+  int worker_threads = 0;  // 0: one per core
+
   int64_t ttl_seconds = 0;       // > 0: the manifest expires this long after the start
   const Clock* clock = nullptr;  // start and completion times; nullptr: the system clock
-  bool use_parent = true;        // reuse unchanged files of the latest backup of the same paths
-  int reader_threads = 0;        // 0: automatic
-  int worker_threads = 0;        // 0: one per core
 };
 
 // Live counters, read by a progress display while the backup runs.
@@ -54,7 +55,6 @@ Result<std::string> normalize_backup_path(const std::string& path);
 // some entries could not be read). Fails, saving nothing, when the
 // repository cannot be written; packs already stored then stay unreferenced
 // until prune.
-Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options,
-                                       BackupProgress* progress);
+Result<SnapshotManifest> run_fs_backup(Repository& repo, const FsBackupOptions& options, BackupProgress* progress);
 
 }  // namespace cairn
