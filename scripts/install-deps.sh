@@ -17,6 +17,7 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libzstd-dev libargon2-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev libpq-dev
+  libcctz-dev libcpp-httplib-dev
 )
 # util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh;

@@ -23,7 +23,7 @@ Without --repo or --location, cairn uses CAIRN_REPO, else the default location.
 
 Environment:
   CAIRN_REPO           repository path (instead of --repo)
-  CAIRN_CONFIG_DIR     folder of locations.json (default ~/.config/cairn)
+  CAIRN_CONFIG_DIR     folder of locations.json and schedules.json (default ~/.config/cairn)
   CAIRN_PASSWORD_FILE  file holding the repository password
   CAIRN_PASSWORD       the repository password (prefer the file)
 The password is never accepted as a command-line argument.)";
@@ -50,6 +50,21 @@ std::string describe_unexpected_arguments(const std::string& message) {
 
 void add_output_flag(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"table", "json"}));
+}
+
+void add_keep_flags(CLI::App* cmd, RetentionPolicy& p) {
+  auto* last = cmd->add_option("--keep-last", p.keep_last, "Keep the N newest backups");
+  auto* hourly =
+      cmd->add_option("--keep-hourly", p.keep_hourly, "Keep the newest backup of each of the last N hours");
+  auto* daily =
+      cmd->add_option("--keep-daily", p.keep_daily, "Keep the newest backup of each of the last N days");
+  auto* weekly =
+      cmd->add_option("--keep-weekly", p.keep_weekly, "Keep the newest backup of each of the last N weeks");
+  auto* monthly = cmd->add_option("--keep-monthly", p.keep_monthly,
+                                  "Keep the newest backup of each of the last N months");
+  auto* yearly =
+      cmd->add_option("--keep-yearly", p.keep_yearly, "Keep the newest backup of each of the last N years");
+  for (auto* o : {last, hourly, daily, weekly, monthly, yearly}) o->check(CLI::Range(0, 1000000));
 }
 
 struct LocationArgs {
@@ -172,6 +187,55 @@ void add_location_commands(CLI::App& app, GlobalOptions& g, LocationArgs& args, 
   delete_cmd->add_option("NAME", delete_name, "Location name")->required();
   delete_cmd->callback([&] { code = cmd_location_delete(g, delete_name); });
 }
+struct ScheduleArgs {
+  ScheduleCreateArgs create;
+  std::vector<std::string> names;
+  std::string name;
+  bool confirm = false;
+};
+
+void add_schedule_commands(CLI::App& app, GlobalOptions& g, ScheduleArgs& args, int& code) {
+  auto* schedule = app.add_subcommand("schedule", "Back up on a cron schedule (run by 'cairn server')")
+                       ->require_subcommand(1);
+  ScheduleCreateArgs& c = args.create;
+  auto* create = schedule->add_subcommand("create", "Create a schedule of backups into this repository");
+  create->add_option("NAME", c.name, "Schedule name; its backups are named NAME-YYYYMMDDHHMMSS")->required();
+  create
+      ->add_option("--schedule", c.schedule,
+                   "Cron expression: 5 fields, 6 with seconds first, @daily, '@every 90m'; prefix "
+                   "CRON_TZ=Europe/Oslo for a time zone (default UTC)")
+      ->required();
+  create->add_option("--ttl", c.ttl, "Each backup expires this long after it starts, e.g. 720h or 30d");
+  add_keep_flags(create, c.policy);
+  create->add_option("--path", c.paths, "Folder or file to back up (repeatable)");
+  create->add_option("--exclude", c.excludes, "Glob of paths to leave out (repeatable)");
+  create->add_option("--exclude-marker", c.exclude_marker, "Skip folders that hold a file with this name")
+      ->capture_default_str();
+  create->add_option("--label", c.labels, "Label k=v for each backup (repeatable)");
+  create->callback([&] { code = cmd_schedule_create(g, c); });
+
+  auto* get = schedule->add_subcommand("get", "List schedules");
+  get->add_option("NAME", args.names, "Only these schedules");
+  add_output_flag(get, g);
+  get->callback([&] { code = cmd_schedule_get(g, args.names); });
+
+  auto* describe = schedule->add_subcommand("describe", "Show one schedule, its template and next run");
+  describe->add_option("NAME", args.name, "Schedule name")->required();
+  add_output_flag(describe, g);
+  describe->callback([&] { code = cmd_schedule_describe(g, args.name); });
+
+  auto* pause = schedule->add_subcommand("pause", "Stop the server from running these schedules");
+  pause->add_option("NAME", args.names, "Schedule names")->required();
+  pause->callback([&] { code = cmd_schedule_pause(g, args.names, true); });
+  auto* unpause = schedule->add_subcommand("unpause", "Let the server run these schedules again");
+  unpause->add_option("NAME", args.names, "Schedule names")->required();
+  unpause->callback([&] { code = cmd_schedule_pause(g, args.names, false); });
+
+  auto* del = schedule->add_subcommand("delete", "Delete schedules (their backups stay)");
+  del->add_option("NAME", args.names, "Schedule names")->required();
+  del->add_flag("--confirm", args.confirm, "Accepted for compatibility with velero; deletion never prompts");
+  del->callback([&] { code = cmd_schedule_delete(g, args.names); });
+}
 }  // namespace
 
 int run_cli(int argc, char** argv) {
@@ -242,9 +306,11 @@ int run_cli(int argc, char** argv) {
   BackupCreateArgs create;
   auto* create_cmd =
       backup->add_subcommand("create", "Back up folders (persistent volumes) into the repository");
-  create_cmd->add_option("NAME", create.name, "Name of the new backup (unique in the repository)")
-      ->required();
-  create_cmd->add_option("--path", create.paths, "Folder or file to back up (repeatable)")->required();
+  create_cmd->add_option("NAME", create.name,
+                         "Name of the new backup (unique in the repository; with --from-schedule default "
+                         "SCHEDULE-YYYYMMDDHHMMSS)");
+  create_cmd->add_option("--path", create.paths,
+                         "Folder or file to back up (repeatable; required unless --from-schedule)");
   create_cmd->add_option("--exclude", create.excludes,
                          "Glob of paths to leave out (repeatable), e.g. '*.tmp' or '/data/cache'");
   create_cmd
@@ -252,6 +318,10 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   create_cmd->add_option("--label", create.labels, "Label k=v to attach (repeatable)");
   create_cmd->add_flag("--full", create.full, "Read every file, even those unchanged since the last backup");
+  create_cmd->add_option("--ttl", create.ttl,
+                         "Delete the backup this long after it starts, e.g. 720h or 30d");
+  create_cmd->add_option("--from-schedule", create.from_schedule,
+                         "Run this schedule's backup now (its paths, labels, TTL and repository)");
   create_cmd->callback([&] { code = cmd_backup_create(g, create); });
 
   BackupGetArgs get;
@@ -277,12 +347,26 @@ int run_cli(int argc, char** argv) {
                        "Accepted for compatibility with velero; deletion never prompts");
   delete_cmd->callback([&] { code = cmd_backup_delete(g, del); });
 
+  BackupForgetArgs forget;
+  auto* forget_cmd = backup->add_subcommand(
+      "forget", "Delete backups that retention rules do not keep, and expired ones (--dry-run to preview)");
+  forget_cmd->add_option("NAME", forget.names, "Only consider these backups (default: all)");
+  forget_cmd->add_option("-l,--selector", forget.selector,
+                         "Only consider backups with these labels (k=v,k2=v2)");
+  add_keep_flags(forget_cmd, forget.policy);
+  forget_cmd->add_flag("--dry-run", forget.dry_run, "Show what would be deleted and why; delete nothing");
+  add_output_flag(forget_cmd, g);
+  forget_cmd->callback([&] { code = cmd_backup_forget(g, forget); });
+
   // restore
   auto* restore = app.add_subcommand("restore", "Restore backups")->require_subcommand(1);
   RestoreCreateArgs rc;
   auto* rc_cmd = restore->add_subcommand("create", "Restore a backup, or some of its paths, into a folder");
   rc_cmd->add_option("NAME", rc.name, "Name of this restore (default: <backup>-<timestamp>)");
-  rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore")->required();
+  rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore");
+  rc_cmd->add_option("--from-schedule", rc.from_schedule,
+                     "Restore the newest Completed backup of this schedule (instead of --from-backup)");
+  rc_cmd->add_flag("--wait", rc.wait, "Accepted for compatibility with velero; restores always finish first");
   rc_cmd
       ->add_option("--target", rc.target,
                    "Folder to restore into; backed-up paths are re-created under it ('/' restores in place)")
@@ -306,6 +390,14 @@ int run_cli(int argc, char** argv) {
 
   LocationArgs location_args;
   add_location_commands(app, g, location_args, code);
+  ScheduleArgs schedule_args;
+  add_schedule_commands(app, g, schedule_args, code);
+  ServerArgs server;
+  auto* server_cmd = app.add_subcommand(
+      "server", "Run due schedules, retention and TTL expiry; serve /healthz and Prometheus /metrics");
+  server_cmd->add_option("--metrics-address", server.metrics_address, "HOST:PORT of /healthz and /metrics")
+      ->capture_default_str();
+  server_cmd->callback([&] { code = cmd_server(g, server); });
 
   PgArgs pg_args;
   add_pg_commands(app, g, pg_args, code);

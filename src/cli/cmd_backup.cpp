@@ -5,11 +5,14 @@
 
 #include "cli/cli.h"
 #include "cli/commands.h"
+#include "cli/labels.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/schedule_target.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "repo/lock.h"
+#include "schedule/cron.h"
 #include "source/fs/fs_backup.h"
 
 namespace cairn {
@@ -24,21 +27,34 @@ bool valid_backup_name(const std::string& name) {
   return true;
 }
 
-Result<std::map<std::string, std::string>> parse_labels(const std::vector<std::string>& items) {
-  std::map<std::string, std::string> out;
-  for (const std::string& item : items) {
-    auto eq = item.find('=');
-    if (eq == std::string::npos || eq == 0)
-      return invalid_argument("label \"" + item + "\" is not of the form key=value");
-    out[item.substr(0, eq)] = item.substr(eq + 1);
-  }
-  return out;
-}
-
 std::string u64(uint64_t v) { return std::to_string(v); }
+
+// --from-schedule: the schedule's template and repository, labelled with
+// the schedule's name. Flags given as well add labels or override the TTL.
+int backup_from_schedule(const GlobalOptions& g, const BackupCreateArgs& a) {
+  Schedule s = load_schedule_or_exit(a.from_schedule);
+  BackupCreateArgs t = a;
+  t.from_schedule.clear();
+  if (t.name.empty()) t.name = scheduled_backup_name(s.name, system_clock().now());
+  t.paths = s.paths;
+  t.excludes.insert(t.excludes.end(), s.excludes.begin(), s.excludes.end());
+  t.exclude_marker = s.exclude_marker;
+  std::vector<std::string> labels;
+  for (const auto& [k, v] : s.labels) labels.push_back(k + "=" + v);
+  labels.push_back(std::string(kScheduleNameLabel) + "=" + s.name);
+  labels.insert(labels.end(), a.labels.begin(), a.labels.end());
+  t.labels = labels;
+  if (t.ttl.empty() && s.ttl_seconds > 0) t.ttl = format_duration_spec(s.ttl_seconds);
+  return cmd_backup_create(options_for_schedule(g, s), t);
+}
 }  // namespace
 
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
+  if (!a.from_schedule.empty()) return backup_from_schedule(g, a);
+  if (a.name.empty()) {
+    std::fprintf(stderr, "error: give the new backup a NAME (or use --from-schedule).\n");
+    return kExitUsage;
+  }
   if (!valid_backup_name(a.name)) {
     std::fprintf(
         stderr,
@@ -46,8 +62,20 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
         a.name.c_str());
     return kExitUsage;
   }
+  if (a.paths.empty()) {
+    std::fprintf(stderr, "error: give at least one --path to back up (or --from-schedule NAME).\n");
+    return kExitUsage;
+  }
   FsBackupOptions options;
   options.name = a.name;
+  if (!a.ttl.empty()) {
+    Result<int64_t> ttl = parse_duration(a.ttl);
+    if (!ttl.is_ok()) {
+      std::fprintf(stderr, "error: --ttl %s.\n", ttl.status().message().c_str());
+      return kExitUsage;
+    }
+    options.ttl_seconds = *ttl;
+  }
   for (const std::string& p : a.paths) {
     Result<std::string> norm = normalize_backup_path(p);
     exit_on_error(norm.status());
@@ -55,7 +83,7 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   }
   options.exclude_globs = a.excludes;
   options.exclude_marker = a.exclude_marker;
-  Result<std::map<std::string, std::string>> labels = parse_labels(a.labels);
+  Result<Labels> labels = parse_labels(a.labels);
   exit_on_error(labels.status());
   options.labels = *labels;
   options.use_parent = !a.full;
@@ -125,28 +153,12 @@ int cmd_backup_get(const GlobalOptions& g, const BackupGetArgs& a) {
       rows.push_back(m);
     }
   }
-  Result<std::map<std::string, std::string>> selector = parse_labels([&] {
-    std::vector<std::string> parts;
-    size_t start = 0;
-    while (!a.selector.empty() && start <= a.selector.size()) {
-      size_t comma = a.selector.find(',', start);
-      parts.push_back(
-          a.selector.substr(start, comma == std::string::npos ? std::string::npos : comma - start));
-      if (comma == std::string::npos) break;
-      start = comma + 1;
-    }
-    return parts;
-  }());
+  Result<Labels> selector = parse_selector(a.selector);
   exit_on_error(selector.status());
   std::vector<SnapshotManifest> shown;
   for (auto& m : rows) {
     if (!a.names.empty() && std::find(a.names.begin(), a.names.end(), m.name) == a.names.end()) continue;
-    bool match = true;
-    for (const auto& [k, v] : *selector) {
-      auto it = m.labels.find(k);
-      match &= it != m.labels.end() && it->second == v;
-    }
-    if (match) shown.push_back(std::move(m));
+    if (labels_match(m.labels, *selector)) shown.push_back(std::move(m));
   }
   for (const std::string& n : a.names) {
     if (std::none_of(shown.begin(), shown.end(), [&](const auto& s) { return s.name == n; })) {

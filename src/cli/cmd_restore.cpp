@@ -9,6 +9,7 @@
 #include "cli/commands.h"
 #include "cli/output.h"
 #include "cli/progress.h"
+#include "cli/schedule_target.h"
 #include "common/clock.h"
 #include "restore/restorer.h"
 
@@ -24,9 +25,43 @@ std::string timestamp_suffix() {
     if (std::isdigit(static_cast<unsigned char>(c))) out += c;
   return out;
 }
+
+// The newest Completed backup that the schedule made, from its repository.
+int restore_from_schedule(const GlobalOptions& g, const RestoreCreateArgs& a) {
+  Schedule s = load_schedule_or_exit(a.from_schedule);
+  GlobalOptions sg = options_for_schedule(g, s);
+  std::string newest;
+  {
+    auto repo = open_repository(sg, false);
+    Result<std::vector<SnapshotManifest>> snaps = repo->list_snapshots();
+    exit_on_error(snaps.status());
+    TimeNs newest_start = 0;
+    for (const SnapshotManifest& m : *snaps) {
+      auto it = m.labels.find(kScheduleNameLabel);
+      if (it == m.labels.end() || it->second != s.name || m.status != BackupStatus::kCompleted) continue;
+      if (newest.empty() || m.started > newest_start) {
+        newest = m.name;
+        newest_start = m.started;
+      }
+    }
+  }
+  if (newest.empty()) {
+    std::fprintf(stderr, "error: schedule \"%s\" has no Completed backup to restore yet.\n", s.name.c_str());
+    return kExitFailure;
+  }
+  RestoreCreateArgs r = a;
+  r.from_schedule.clear();
+  r.from_backup = newest;
+  return cmd_restore_create(sg, r);
+}
 }  // namespace
 
 int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
+  if (a.from_backup.empty() == a.from_schedule.empty()) {
+    std::fprintf(stderr, "error: give exactly one of --from-backup and --from-schedule.\n");
+    return kExitUsage;
+  }
+  if (!a.from_schedule.empty()) return restore_from_schedule(g, a);
   std::string name = a.name.empty() ? a.from_backup + "-" + timestamp_suffix() : a.name;
   std::error_code ec;
   std::string target = std::filesystem::absolute(a.target, ec).lexically_normal().string();

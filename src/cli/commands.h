@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/context.h"
+#include "schedule/retention.h"
 
 namespace cairn {
 
@@ -36,6 +37,8 @@ struct BackupCreateArgs {
   std::string exclude_marker = ".cairn-exclude";
   std::vector<std::string> labels;  // k=v
   bool full = false;                // ignore the parent: read every file
+  std::string ttl;                  // "720h", "30d": the backup expires this long after it starts
+  std::string from_schedule;        // run this schedule's template (its paths, labels, TTL, repository)
 };
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a);
 
@@ -57,9 +60,19 @@ struct BackupDeleteArgs {
 };
 int cmd_backup_delete(const GlobalOptions& g, const BackupDeleteArgs& a);
 
+struct BackupForgetArgs {
+  std::vector<std::string> names;  // only these backups (default: all)
+  std::string selector;            // only backups with these labels
+  RetentionPolicy policy;
+  bool dry_run = false;
+};
+int cmd_backup_forget(const GlobalOptions& g, const BackupForgetArgs& a);
+
 struct RestoreCreateArgs {
   std::string name;
   std::string from_backup;
+  std::string from_schedule;  // instead of from_backup: the newest Completed backup of this schedule
+  bool wait = false;          // accepted for velero compatibility: restores are synchronous
   std::string target;
   std::vector<std::string> includes;
 };
@@ -84,6 +97,27 @@ struct LocationSetArgs {
 };
 int cmd_location_set(const GlobalOptions& g, const LocationSetArgs& a);
 int cmd_location_delete(const GlobalOptions& g, const std::string& name);
+
+struct ScheduleCreateArgs {
+  std::string name;
+  std::string schedule;  // cron expression
+  std::string ttl;
+  RetentionPolicy policy;
+  std::vector<std::string> paths;
+  std::vector<std::string> excludes;
+  std::string exclude_marker = ".cairn-exclude";
+  std::vector<std::string> labels;
+};
+int cmd_schedule_create(const GlobalOptions& g, const ScheduleCreateArgs& a);
+int cmd_schedule_get(const GlobalOptions& g, const std::vector<std::string>& names);
+int cmd_schedule_describe(const GlobalOptions& g, const std::string& name);
+int cmd_schedule_pause(const GlobalOptions& g, const std::vector<std::string>& names, bool paused);
+int cmd_schedule_delete(const GlobalOptions& g, const std::vector<std::string>& names);
+
+struct ServerArgs {
+  std::string metrics_address = "127.0.0.1:8085";
+};
+int cmd_server(const GlobalOptions& g, const ServerArgs& a);
 
 int cmd_key_add(const GlobalOptions& g);
 int cmd_key_list(const GlobalOptions& g);

@@ -57,22 +57,25 @@ json stats_json(const BackupStats& s) {
 }
 
 json manifest_json(const SnapshotManifest& m) {
-  return {{"version", m.version},
-          {"name", m.name},
-          {"source", m.source},
-          {"status", backup_status_name(m.status)},
-          {"labels", m.labels},
-          {"hostname", m.hostname},
-          {"username", m.username},
-          {"paths", m.paths},
-          {"excludes", m.excludes},
-          {"parent", m.parent},
-          {"started", m.started},
-          {"completed", m.completed},
-          {"tree", m.tree.hex()},
-          {"stats", stats_json(m.stats)},
-          {"errors", issues_json(m.errors)},
-          {"warnings", issues_json(m.warnings)}};
+  json j = {{"version", m.version},
+            {"name", m.name},
+            {"source", m.source},
+            {"status", backup_status_name(m.status)},
+            {"labels", m.labels},
+            {"hostname", m.hostname},
+            {"username", m.username},
+            {"paths", m.paths},
+            {"excludes", m.excludes},
+            {"parent", m.parent},
+            {"started", m.started},
+            {"completed", m.completed},
+            {"tree", m.tree.hex()},
+            {"stats", stats_json(m.stats)},
+            {"errors", issues_json(m.errors)},
+            {"warnings", issues_json(m.warnings)}};
+  // Optional, added after version 1 was frozen: older manifests lack it.
+  if (m.expires != 0) j["expires"] = m.expires;
+  return j;
 }
 }  // namespace
 
@@ -99,6 +102,7 @@ Result<SnapshotManifest> decode_snapshot(std::string_view text) {
     m.parent = j.at("parent").get<std::string>();
     m.started = json_integer<int64_t>(j.at("started"));
     m.completed = json_integer<int64_t>(j.at("completed"));
+    if (j.contains("expires")) m.expires = json_integer<int64_t>(j.at("expires"));
     if (!BlobId::from_hex(j.at("tree").get<std::string>(), m.tree))
       return corruption("snapshot has a bad tree id");
     const json& s = j.at("stats");
@@ -124,6 +128,7 @@ std::string snapshot_to_json(const SnapshotManifest& m, bool with_issues, int in
   j["started"] = format_rfc3339(m.started);
   j["completed"] = m.completed ? json(format_rfc3339(m.completed)) : json(nullptr);
   j["duration_seconds"] = m.completed ? m.duration_seconds() : 0.0;
+  j["expires"] = m.expires ? json(format_rfc3339(m.expires)) : json(nullptr);
   j["errors_count"] = m.errors.size();
   j["warnings_count"] = m.warnings.size();
   if (!with_issues) {

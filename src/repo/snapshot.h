@@ -48,6 +48,7 @@ struct SnapshotManifest {
   std::string parent;  // name of the backup it was incremental to, if any
   TimeNs started = 0;
   TimeNs completed = 0;
+  TimeNs expires = 0;  // 0: never; else deleted by TTL expiry after this instant
   BlobId tree;
   BackupStats stats;
   std::vector<BackupIssue> errors;

@@ -258,7 +258,9 @@ Result<SnapshotManifest> FsArchiver::run() {
   std::sort(m.paths.begin(), m.paths.end());
   m.paths.erase(std::unique(m.paths.begin(), m.paths.end()), m.paths.end());
   m.excludes = options_.exclude_globs;
-  m.started = system_clock().now();
+  const Clock& clock = options_.clock != nullptr ? *options_.clock : system_clock();
+  m.started = clock.now();
+  if (options_.ttl_seconds > 0) m.expires = m.started + options_.ttl_seconds * 1000000000;
   Result<ObjectInfo> existing =
       repo_.backend().stat({ObjectKind::kSnapshot, repo_.snapshot_object_name(m.name)});
   if (existing.is_ok())
@@ -309,7 +311,7 @@ Result<SnapshotManifest> FsArchiver::run() {
   if (!root_done_) return io_error("the backup did not finish its tree");
 
   m.tree = root_;
-  m.completed = system_clock().now();
+  m.completed = options_.clock != nullptr ? options_.clock->now() : system_clock().now();
   m.stats = stats_;
   m.stats.bytes_read = bytes_read_;
   m.stats.blobs_added = writer_.blobs_added();

@@ -39,6 +39,9 @@ struct FsBackupOptions {
   std::function<Status(SnapshotManifest&)> before_save;
   int reader_threads = 0;  // 0: automatic
   int worker_threads = 0;  // 0: one per core
+
+  int64_t ttl_seconds = 0;       // > 0: the manifest expires this long after the start
+  const Clock* clock = nullptr;  // start and completion times; nullptr: the system clock
 };
 
 // Live counters, read by a progress display while the backup runs.
