@@ -99,7 +99,13 @@ int cmd_pg_stanza_create(const GlobalOptions& g, const PgStanzaArgs& a) {
 }
 
 int cmd_pg_archive_push(const GlobalOptions& g, const PgArchiveArgs& a) {
-  auto repo = open_repository(g, true, RepoAccess::kAdd);
+  // Lock, then load the index: a prune that began earlier waits for this
+  // lock before deleting what the index names (docs/format.md, Prune).
+  auto repo = open_repository(g, false, RepoAccess::kAdd);
+  Result<std::unique_ptr<RepositoryLock>> lock =
+      RepositoryLock::acquire(*repo, false, "pg archive-push", a.file);
+  exit_on_error(lock.status());
+  exit_on_error(repo->load_index());
   Result<PushResult> r = archive_push(*repo, a.stanza, a.file);
   exit_on_error(r.status());
   log_info(std::string(r->already_archived ? "already archived: " : "archived: ") + a.file);
@@ -123,9 +129,10 @@ int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
   PgBackupType type = PgBackupType::kIncr;
   if (a.type == "full") type = PgBackupType::kFull;
   if (a.type == "diff") type = PgBackupType::kDiff;
-  auto repo = open_repository(g, true, RepoAccess::kAdd);
+  auto repo = open_repository(g, false, RepoAccess::kAdd);
   Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "pg backup", a.stanza);
   exit_on_error(lock.status());
+  exit_on_error(repo->load_index());
   const double start = monotonic_seconds();
   Result<PgBackupResult> r = pg_backup(*repo, a.stanza, type);
   if (!r.is_ok()) {

@@ -68,6 +68,11 @@ Result<ArchiveRecord> load_archive_record(Repository& repo, const std::string& s
   return decode_record(as_string_view(*plain));
 }
 
+Result<ArchiveRecord> read_archive_object(Repository& repo, const std::string& object_name) {
+  CAIRN_ASSIGN_OR_RETURN(Bytes plain, repo.get_sealed(ObjectKind::kArchive, object_name));
+  return decode_record(as_string_view(plain));
+}
+
 Status for_each_archive_record(Repository& repo, const std::function<void(const ArchiveRecord&)>& fn,
                                size_t* damaged) {
   std::vector<std::string> names;

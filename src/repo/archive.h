@@ -36,6 +36,8 @@ Status save_archive_record(Repository& repo, const ArchiveRecord& record);
 // kNotFound when there is none.
 Result<ArchiveRecord> load_archive_record(Repository& repo, const std::string& stanza,
                                           const std::string& file);
+// One record by its object name (as listed); kNotFound when it is gone.
+Result<ArchiveRecord> read_archive_object(Repository& repo, const std::string& object_name);
 // Every record (of every stanza); damaged ones are counted, not returned.
 Status for_each_archive_record(Repository& repo, const std::function<void(const ArchiveRecord&)>& fn,
                                size_t* damaged = nullptr);

@@ -8,6 +8,7 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "repo/archive.h"
 #include "repo/blob_writer.h"
 #include "repo/lock.h"
 #include "repo/prune_record.h"
@@ -159,6 +160,19 @@ class Pruner {
   }
 
   // Walks one snapshot object; false when it was deleted meanwhile.
+  // The blobs of an archive record (a PostgreSQL WAL file): as live as a
+  // backup's. Archive records follow the same write order as snapshots.
+  Status walk_archive(const std::string& object_name, const std::function<void(const BlobId&)>& visit) {
+    Result<ArchiveRecord> r = read_archive_object(repo_, object_name);
+    if (!r.is_ok()) {
+      if (r.status().code() == ErrorCode::kNotFound) return Status::ok();
+      return corruption("archive/" + short_name(object_name) + " cannot be read (" + r.status().message() +
+                        "), so prune cannot tell what is garbage; run 'cairn repo check'");
+    }
+    for (const ContentChunk& c : r->chunks) visit(c.id);
+    return Status::ok();
+  }
+
   Result<bool> walk_snapshot(const std::string& object_name, BlobSet& seen,
                              const std::function<void(const BlobId&)>& visit) {
     Result<Bytes> plain = repo_.get_sealed(ObjectKind::kSnapshot, object_name);
@@ -195,6 +209,7 @@ class Pruner {
   Status phase1() {
     say("listing backups and reading the index");
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> snapshots, list_names(ObjectKind::kSnapshot));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> archives, list_names(ObjectKind::kArchive));
     CAIRN_RETURN_IF_ERROR(stage(PruneStage::kSnapshotsListed));
     // Snapshots first, index second: every blob of a listed snapshot was
     // indexed before the snapshot was written, so it is in what we read.
@@ -231,6 +246,8 @@ class Pruner {
       CAIRN_ASSIGN_OR_RETURN(bool found, walk_snapshot(name, live, [](const BlobId&) {}));
       if (found) report_.snapshots++;
     }
+    for (const std::string& name : archives)
+      CAIRN_RETURN_IF_ERROR(walk_archive(name, [&](const BlobId& id) { live.insert(id); }));
 
     // A blob stored twice counts as live only in the copy the index reads.
     enum class Fate { kKeep, kDelete, kRepack };
@@ -351,10 +368,21 @@ class Pruner {
     // needs nothing set aside, and may name packs our index lacks.
     std::unordered_set<std::string> known(record.snapshots.begin(), record.snapshots.end());
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> snapshots, list_names(ObjectKind::kSnapshot));
+    CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> archives, list_names(ObjectKind::kArchive));
     CAIRN_RETURN_IF_ERROR(stage(PruneStage::kRescueListed));
     repo_.index().clear();
     CAIRN_RETURN_IF_ERROR(repo_.load_index(nullptr, Repository::PendingPacks::kInclude));
     std::unordered_set<PackId, BlobIdHash> needed;
+    // Every archive record, not only new ones: a WAL file pushed during
+    // phase 1 may have deduplicated against a set-aside pack.
+    for (const std::string& name : archives) {
+      CAIRN_RETURN_IF_ERROR(walk_archive(name, [&](const BlobId& id) {
+        std::optional<BlobLocation> loc = repo_.index().find(id);
+        if (!loc) return;
+        PackId pack = repo_.index().pack_id(loc->pack);
+        if (pending.count(pack)) needed.insert(pack);
+      }));
+    }
     BlobSet seen;
     for (const std::string& name : snapshots) {
       if (known.count(name)) continue;
