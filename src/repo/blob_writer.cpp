@@ -14,7 +14,10 @@ std::unique_ptr<PackBuilder> new_pack(const Repository& repo) {
 }  // namespace
 
 BlobWriter::BlobWriter(Repository& repo, int upload_threads)
-    : repo_(repo), pack_(new_pack(repo)), uploads_(kQueuedPacks) {
+    : repo_(repo),
+      pack_(new_pack(repo)),
+      uploads_(static_cast<size_t>(std::max(1, upload_threads))),
+      full_packs_(static_cast<size_t>(std::max(1, upload_threads))) {
   for (int i = 0; i < std::max(1, upload_threads); ++i) uploaders_.emplace_back([this] { upload_loop(); });
 }
 
@@ -61,6 +64,11 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
     std::lock_guard<std::mutex> lock(pack_mu_);
     pack_->add(entry, sealed);
     if (pack_->size() >= repo_.config().pack_size) {
+      // Wait for a free uploader with the full pack still the open one, so
+      // that no third pack starts filling meanwhile (the other threads wait
+      // here too; when the uploader keeps up, which is the usual case, no one
+      // waits at all).
+      full_packs_.acquire(1);
       full = std::move(pack_);
       pack_ = new_pack(repo_);
     }
@@ -73,35 +81,47 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
 }
 
 void BlobWriter::enqueue_pack(std::unique_ptr<PackBuilder> pack) {
-  if (!uploads_.push(std::move(pack))) record_error(io_error("pack upload queue closed"));
+  // The caller holds a full_packs_ unit for this pack, so the queue (as
+  // long as the uploaders) never blocks.
+  if (!uploads_.push(std::move(pack))) {
+    full_packs_.release(1);
+    record_error(io_error("pack upload queue closed"));
+  }
 }
 
 void BlobWriter::upload_loop() {
   while (auto pack = uploads_.pop()) {
-    if (failed_) continue;  // drain without uploading after a failure
-    IndexPack ip;
-    ip.id.bytes = {};
-    random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
-    ip.blobs = (*pack)->entries();
-    Bytes data = (*pack)->finish(repo_.sealer());
-    pack->reset();
+    upload(std::move(*pack));  // frees the pack's memory before the next one may fill
+    full_packs_.release(1);
+  }
+}
+
+void BlobWriter::upload(std::unique_ptr<PackBuilder> pack) {
+  if (failed_) return;  // drain without uploading after a failure
+  IndexPack ip;
+  ip.id.bytes = {};
+  random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
+  ip.blobs = pack->entries();
+  {
+    Bytes data = pack->finish(repo_.sealer());
+    pack.reset();
     Status s = repo_.backend().put({ObjectKind::kPack, ip.id.hex()}, data);
     if (!s.is_ok()) {
       record_error(s.with_context("storing a pack"));
-      continue;
+      return;
     }
-    packs_written_++;
-    repo_.index().add_pack(ip);
-    std::vector<IndexPack> batch;
-    {
-      std::lock_guard<std::mutex> lock(index_mu_);
-      unindexed_.push_back(std::move(ip));
-      if (unindexed_.size() >= kIndexEveryPacks) batch.swap(unindexed_);
-    }
-    if (!batch.empty()) {
-      Status is = write_index(std::move(batch));
-      if (!is.is_ok()) record_error(is);
-    }
+  }
+  packs_written_++;
+  repo_.index().add_pack(ip);
+  std::vector<IndexPack> batch;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    unindexed_.push_back(std::move(ip));
+    if (unindexed_.size() >= kIndexEveryPacks) batch.swap(unindexed_);
+  }
+  if (!batch.empty()) {
+    Status is = write_index(std::move(batch));
+    if (!is.is_ok()) record_error(is);
   }
 }
 
@@ -120,7 +140,10 @@ Status BlobWriter::flush() {
       if (pack_->count() > 0) last = std::move(pack_);
       pack_ = std::make_unique<PackBuilder>();
     }
-    if (last) enqueue_pack(std::move(last));
+    if (last) {
+      full_packs_.acquire(1);
+      enqueue_pack(std::move(last));
+    }
   }
   uploads_.close();
   for (auto& t : uploaders_) t.join();

@@ -5,8 +5,10 @@
 // packs are uploaded by background threads; an index object naming them is
 // written every kIndexEveryPacks packs and at flush(), so an interrupted
 // backup still leaves reusable, indexed packs behind. Memory is bounded by
-// the open pack plus kQueuedPacks packs waiting for upload (and the one
-// being uploaded).
+// the open pack plus one pack per upload thread: a full pack stays the open
+// one until an uploader is free, rather than waiting in a queue while a new
+// pack fills. A queued pack would only add a pack of memory: the uploader
+// stores a pack in a fraction of the time the workers take to fill the next.
 #pragma once
 
 #include <atomic>
@@ -24,7 +26,6 @@ namespace cairn {
 
 class BlobWriter {
  public:
-  static constexpr size_t kQueuedPacks = 1;
   static constexpr size_t kIndexEveryPacks = 64;
 
   explicit BlobWriter(Repository& repo, int upload_threads = 1);
@@ -45,6 +46,7 @@ class BlobWriter {
 
  private:
   void upload_loop();
+  void upload(std::unique_ptr<PackBuilder> pack);
   void enqueue_pack(std::unique_ptr<PackBuilder> pack);
   Status write_index(std::vector<IndexPack> packs);
   void record_error(const Status& s);
@@ -56,6 +58,7 @@ class BlobWriter {
   std::mutex pack_mu_;
   std::unique_ptr<PackBuilder> pack_;
   BoundedQueue<std::unique_ptr<PackBuilder>> uploads_;
+  ByteBudget full_packs_;  // full packs held, at most one per upload thread
   std::vector<std::thread> uploaders_;
   std::mutex index_mu_;
   std::vector<IndexPack> unindexed_;
