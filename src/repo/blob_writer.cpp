@@ -44,6 +44,12 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
   {
     std::lock_guard<std::mutex> lock(inflight_mu_);
     if (!inflight_.insert(id).second) return false;
+    // Stored ids leave inflight_ once the index has them (see upload): one
+    // indexed since the lookup above is not stored again.
+    if (repo_.index().contains(id)) {
+      inflight_.erase(id);
+      return false;
+    }
   }
   thread_local Bytes compressed, sealed;
   PackEntry entry;
@@ -63,7 +69,10 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
   {
     std::lock_guard<std::mutex> lock(pack_mu_);
     pack_->add(entry, sealed);
-    if (pack_->size() >= repo_.config().pack_size) {
+    // The header counts too: a pack of tiny blobs has a header as large as
+    // a third of its data, which must not overflow the buffer reserved for
+    // the pack (a reallocation would hold it twice).
+    if (pack_->size() + pack_->count() * kPackHeaderEntrySize >= repo_.config().pack_size) {
       // Wait for a free uploader with the full pack still the open one, so
       // that no third pack starts filling meanwhile (the other threads wait
       // here too; when the uploader keeps up, which is the usual case, no one
@@ -101,9 +110,9 @@ void BlobWriter::upload(std::unique_ptr<PackBuilder> pack) {
   IndexPack ip;
   ip.id.bytes = {};
   random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
-  ip.blobs = pack->entries();
   {
     Bytes data = pack->finish(repo_.sealer());
+    ip.blobs = pack->take_entries();
     pack.reset();
     Status s = repo_.backend().put({ObjectKind::kPack, ip.id.hex()}, data);
     if (!s.is_ok()) {
@@ -113,11 +122,21 @@ void BlobWriter::upload(std::unique_ptr<PackBuilder> pack) {
   }
   packs_written_++;
   repo_.index().add_pack(ip);
+  {
+    // The index answers for these ids from now on; inflight_ only needs the
+    // ones not stored yet, so it stays small however many blobs a backup adds.
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    for (const PackEntry& e : ip.blobs) inflight_.erase(e.id);
+  }
   std::vector<IndexPack> batch;
   {
     std::lock_guard<std::mutex> lock(index_mu_);
+    unindexed_blobs_ += ip.blobs.size();
     unindexed_.push_back(std::move(ip));
-    if (unindexed_.size() >= kIndexEveryPacks) batch.swap(unindexed_);
+    if (unindexed_.size() >= kIndexEveryPacks || unindexed_blobs_ >= kIndexEveryBlobs) {
+      batch.swap(unindexed_);
+      unindexed_blobs_ = 0;
+    }
   }
   if (!batch.empty()) {
     Status is = write_index(std::move(batch));

@@ -210,6 +210,42 @@ TEST_F(SmallPackTest, PartlyFilledLastPackIsWrittenAtFlush) {
   EXPECT_EQ(indexed_copies().size(), 5u);
 }
 
+// Tiny blobs (one per empty or small file) make packs whose header is as
+// large as their data: the header counts toward the pack size.
+TEST_F(SmallPackTest, PackOfTinyBlobsStaysNearThePackSizeHeaderIncluded) {
+  BlobWriter writer(*repo_);
+  for (int i = 0; i < 30000; ++i) {
+    const Bytes data = random_data(16, 5000 + i);
+    ASSERT_TRUE(writer.add(BlobType::kData, repo_->hasher().id(data), data).is_ok());
+  }
+  ASSERT_TRUE(writer.flush().is_ok());
+  EXPECT_GE(pack_files(), 3u);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.file("data"))) {
+    if (entry.is_regular_file()) {
+      EXPECT_LT(entry.file_size(), kPackSize + 4096) << entry.path();
+    }
+  }
+  EXPECT_EQ(indexed_copies().size(), 30000u);
+}
+
+// The entries waiting for an index stay bounded by blobs, not only by packs:
+// a backup of a million tiny files fills few packs but needs its index
+// written as it goes.
+TEST_F(SmallPackTest, IndexIsWrittenEveryHundredThousandBlobsEvenWithFewPacks) {
+  const size_t count = BlobWriter::kIndexEveryBlobs + 5000;
+  BlobWriter writer(*repo_);
+  for (size_t i = 0; i < count; ++i) {
+    const Bytes data = random_data(8, 100000 + i);
+    ASSERT_TRUE(writer.add(BlobType::kData, repo_->hasher().id(data), data).is_ok());
+  }
+  ASSERT_TRUE(writer.flush().is_ok());
+  EXPECT_LT(writer.packs_written(), BlobWriter::kIndexEveryPacks);
+  EXPECT_EQ(object_names(*backend_, ObjectKind::kIndex).size(), 2u);
+  std::map<BlobId, int> copies = indexed_copies();
+  EXPECT_EQ(copies.size(), count);
+  for (const auto& [id, n] : copies) ASSERT_EQ(n, 1) << id.hex();
+}
+
 // A repository whose storage fails on command.
 class FailingStorageTest : public SmallPackTest {
  protected:
