@@ -369,12 +369,18 @@ zstd_rates() { # SAMPLE -> "compress decompress" MB/s
   zstd -b3 -i2 -T1 "$1" 2>&1 | tr '\r' '\n' | grep -E 'MB/s, *[0-9.]+ MB/s' | tail -n 1 |
     sed -E 's/.*, *([0-9.]+) MB\/s, *([0-9.]+) MB\/s.*/\1 \2/'
 }
-cold_read() { # DIR -> "MB/s files/s" of 8 parallel readers, page cache dropped
+# Files under 64 MiB are read whole by 8 parallel `cat`s; bigger ones in
+# 64 MiB pieces by 8 parallel `dd`s (else two big files make two readers).
+cold_read() { # DIR -> "MB/s files/s", page cache dropped
   local files bytes t0 t1
   read -r files _ _ bytes < <(tree_stats "$1")
   drop_caches
   t0=$(date +%s.%N)
-  find "$1" -type f -print0 | xargs -0 -P8 -n 256 cat >/dev/null
+  find "$1" -type f -size -65536k -print0 | xargs -0 -P8 -n 256 cat >/dev/null &
+  find "$1" -type f -size +65535k -printf '%s\t%p\n' |
+    awk -F'\t' '{ for (i = 0; i * 67108864 < $1; i++) print i * 64 " " $2 }' |
+    xargs -d '\n' -P8 -n 1 sh -c 'dd if="${1#* }" of=/dev/null bs=1M skip="${1%% *}" count=64 status=none' sh
+  wait
   t1=$(date +%s.%N)
   awk -v f="$files" -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f %.0f\n", b / 1e6 / (z - a), f / (z - a) }'
 }
@@ -470,6 +476,7 @@ secs() {
 }
 median() { local m; read -r m _ _ < <(stat_of "$@"); [[ $m == - ]] && echo "—" || echo "$m"; }
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { if (s == "—" || s <= 0) { print "—"; exit } r = b / 1e6 / s; printf (r < 10 ? "%.1f" : "%.0f"), r }'; }
+per_sec() { awk -v n="$1" -v s="$2" 'BEGIN { if (s == "—" || s <= 0) print "—"; else printf "%.0f", n / s }'; }
 mb() { awk -v b="$1" 'BEGIN { if (b == "—") print "—"; else printf (b < 1e7 ? "%.1f" : "%.0f"), b / 1e6 }'; }
 frac() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "—" || b <= 0) print "—"; else printf "%.0f%%", 100 * a / b }'; }
 verified() {
@@ -502,16 +509,17 @@ report() {
   echo
   echo "Command: \`$command_line\`"
   echo
-  echo "| dataset | tool | first backup s | MB/s | CPU % | peak RSS MB | repo MB | 1% changed s | added MB | no-change s | restore s | MB/s | restore matches |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| dataset | tool | first backup s | MB/s | files/s | CPU % | peak RSS MB | repo MB | 1% changed s | added MB | no-change s | restore s | MB/s | restore matches |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   local d t first restore
   for d in "${datasets[@]}"; do
     for t in "${tools[@]}"; do
       first=$(median first.s "$t" "$d")
       restore=$(median restore.s "$t" "$d")
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' \
         "$(ds_title "$d")" "$t" \
         "$(secs first.s "$t" "$d")" "$(rate "${DS[$d.bytes]}" "$first")" \
+        "$(per_sec "${DS[$d.files]}" "$first")" \
         "$(median first.cpu "$t" "$d")" "$(median first.rss "$t" "$d")" \
         "$(mb "$(median repo "$t" "$d")")" \
         "$(secs second.s "$t" "$d")" "$(mb "$(median added "$t" "$d")")" \
@@ -531,18 +539,19 @@ report() {
   echo "| backup CPU bound: $ncores cores / (1/SHA + 1/AES + 1/zstd) | ${C[cpu]} |"
   echo "| sequential write (dd bs=4M oflag=direct conv=fsync) | ${C[write]} |"
   for d in "${datasets[@]}"; do
-    echo "| cold read of dataset $d (8 parallel cat, cache dropped; ${C[readf.$d]} files/s) | ${C[read.$d]} |"
+    echo "| cold read of dataset $d (8 parallel readers, cache dropped; ${C[readf.$d]} files/s) | ${C[read.$d]} |"
   done
   if has_tool cairn; then
     echo
     echo "cairn against the ceiling (backup: min(cold read, CPU bound); restore: sequential write):"
     echo
-    local bceil b r
+    local bceil b r f
     for d in "${datasets[@]}"; do
       bceil=$(awk -v a="${C[read.$d]}" -v b="${C[cpu]}" 'BEGIN { print (a < b ? a : b) }')
       b=$(rate "${DS[$d.bytes]}" "$(median first.s cairn "$d")")
       r=$(rate "${DS[$d.final_bytes]:-${DS[$d.bytes]}}" "$(median restore.s cairn "$d")")
-      echo "- dataset $d: first backup $b MB/s = $(frac "$b" "$bceil") of $bceil MB/s; restore $r MB/s = $(frac "$r" "${C[write]}") of ${C[write]} MB/s."
+      f=$(per_sec "${DS[$d.files]}" "$(median first.s cairn "$d")")
+      echo "- dataset $d: first backup $b MB/s = $(frac "$b" "$bceil") of $bceil MB/s, $f files/s = $(frac "$f" "${C[readf.$d]}") of the cold read's ${C[readf.$d]}; restore $r MB/s = $(frac "$r" "${C[write]}") of ${C[write]} MB/s."
     done
   fi
   echo
@@ -552,7 +561,7 @@ report() {
   [[ -f $work/linux-source-6.1.version ]] && has_dataset 1 && [[ $small == 0 ]] &&
     echo "- Kernel: linux-source-6.1 $(cat "$work/linux-source-6.1.version") (Debian 12)."
   echo "- Each figure: median of $repeats run(s)$([[ $repeats -gt 1 ]] && echo ", [min–max]"); each run a fresh repository."
-  echo "  Seconds are wall-clock including a final \`sync\`; MB/s = 10^6 bytes of file data per second; CPU % = (user+sys)/wall"
+  echo "  Seconds are wall-clock including a final \`sync\`; MB/s = 10^6 bytes of file data per second; files/s, CPU % = (user+sys)/wall"
   echo "  and peak RSS (GNU time %M) of the first backup; added MB = repository growth from the second backup;"
   echo "  repo MB = \`du -sb\` after all three backups; restore = the last backup, compared with \`diff -r --no-dereference\`."
   echo "- Page cache: $cache_note."
