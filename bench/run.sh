@@ -376,10 +376,10 @@ cold_read() { # DIR -> "MB/s files/s", page cache dropped
   read -r files _ _ bytes < <(tree_stats "$1")
   drop_caches
   t0=$(date +%s.%N)
-  find "$1" -type f -size -65536k -print0 | xargs -0 -P8 -n 256 cat >/dev/null &
+  find "$1" -type f -size -65536k -print0 | xargs -0 -r -P8 -n 256 cat >/dev/null &
   find "$1" -type f -size +65535k -printf '%s\t%p\n' |
     awk -F'\t' '{ for (i = 0; i * 67108864 < $1; i++) print i * 64 " " $2 }' |
-    xargs -d '\n' -P8 -n 1 sh -c 'dd if="${1#* }" of=/dev/null bs=1M skip="${1%% *}" count=64 status=none' sh
+    xargs -d '\n' -r -P8 -n 1 sh -c 'dd if="${1#* }" of=/dev/null bs=1M skip="${1%% *}" count=64 status=none' sh
   wait
   t1=$(date +%s.%N)
   awk -v f="$files" -v b="$bytes" -v a="$t0" -v z="$t1" 'BEGIN { printf "%.0f %.0f\n", b / 1e6 / (z - a), f / (z - a) }'
@@ -476,6 +476,7 @@ secs() {
 }
 median() { local m; read -r m _ _ < <(stat_of "$@"); [[ $m == - ]] && echo "—" || echo "$m"; }
 rate() { awk -v b="$1" -v s="$2" 'BEGIN { if (s == "—" || s <= 0) { print "—"; exit } r = b / 1e6 / s; printf (r < 10 ? "%.1f" : "%.0f"), r }'; }
+int() { awk -v v="$1" 'BEGIN { if (v == "—") print v; else printf "%.0f", v }'; }
 per_sec() { awk -v n="$1" -v s="$2" 'BEGIN { if (s == "—" || s <= 0) print "—"; else printf "%.0f", n / s }'; }
 mb() { awk -v b="$1" 'BEGIN { if (b == "—") print "—"; else printf (b < 1e7 ? "%.1f" : "%.0f"), b / 1e6 }'; }
 frac() { awk -v a="$1" -v b="$2" 'BEGIN { if (a == "—" || b <= 0) print "—"; else printf "%.0f%%", 100 * a / b }'; }
@@ -505,7 +506,7 @@ ds_title() {
 report() {
   local small_note=
   [[ $small == 1 ]] && small_note=" (BENCH_SMALL: harness check, not figures)"
-  echo "## $(date -u +%Y-%m-%d): cairn, restic and borg on datasets ${datasets_arg}${small_note}"
+  echo "## $(date -u +%Y-%m-%d): $(IFS=,; echo "${tools[*]}" | sed 's/,/, /g') on datasets $(IFS=,; echo "${datasets[*]}")${small_note}"
   echo
   echo "Command: \`$command_line\`"
   echo
@@ -520,7 +521,7 @@ report() {
         "$(ds_title "$d")" "$t" \
         "$(secs first.s "$t" "$d")" "$(rate "${DS[$d.bytes]}" "$first")" \
         "$(per_sec "${DS[$d.files]}" "$first")" \
-        "$(median first.cpu "$t" "$d")" "$(median first.rss "$t" "$d")" \
+        "$(int "$(median first.cpu "$t" "$d")")" "$(int "$(median first.rss "$t" "$d")")" \
         "$(mb "$(median repo "$t" "$d")")" \
         "$(secs second.s "$t" "$d")" "$(mb "$(median added "$t" "$d")")" \
         "$(secs nochange.s "$t" "$d")" \
