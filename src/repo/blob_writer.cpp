@@ -90,8 +90,8 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
 }
 
 void BlobWriter::enqueue_pack(std::unique_ptr<PackBuilder> pack) {
-  // The caller holds a full_packs_ unit for this pack, so the queue (as
-  // long as the uploaders) never blocks.
+  // The caller holds a full_packs_ unit for this pack, and the queue has
+  // room for as many packs as there are units: this push never blocks.
   if (!uploads_.push(std::move(pack))) {
     full_packs_.release(1);
     record_error(io_error("pack upload queue closed"));
