@@ -27,8 +27,9 @@ test_pkgs=(util-linux diffutils clang libclang-rt-14-dev faketime postgresql)
 # The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;
-# ca-certificates: lets `apt-get download` fetch over https mirrors.
-bench_pkgs=(restic borgbackup time xz-utils ca-certificates)
+# ca-certificates: lets `apt-get download` fetch over https mirrors;
+# openssl, zstd: the hardware ceiling of bench/run.sh (openssl speed, zstd -b3).
+bench_pkgs=(restic borgbackup time xz-utils ca-certificates openssl zstd)
 
 usage() {
   sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'

@@ -1,4 +1,6 @@
 // backup create | get | describe | delete
+#include <malloc.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <nlohmann/json.hpp>
@@ -96,6 +98,13 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
   exit_on_error(lock.status());
   exit_on_error(repo->load_index());
 
+  // Buffers of 256 KiB and more (chunks, read buffers, packs) get their own
+  // mappings and go back to the kernel when freed. With glibc's default (a
+  // threshold that rises to 32 MiB) each reader and worker thread's arena
+  // kept ~10 MiB of freed buffers: the kernel-tree backup peaked at 145 MB
+  // instead of 105 MB. Backup only: restore's peak hardly changes with it
+  // (150 -> 143 MB) and its page faults cost restore ~7% more system time.
+  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
   BackupProgress progress;
   double start = monotonic_seconds();
   Result<SnapshotManifest> result = [&] {

@@ -14,7 +14,10 @@ std::unique_ptr<PackBuilder> new_pack(const Repository& repo) {
 }  // namespace
 
 BlobWriter::BlobWriter(Repository& repo, int upload_threads)
-    : repo_(repo), pack_(new_pack(repo)), uploads_(kQueuedPacks) {
+    : repo_(repo),
+      pack_(new_pack(repo)),
+      uploads_(static_cast<size_t>(std::max(1, upload_threads))),
+      full_packs_(static_cast<size_t>(std::max(1, upload_threads))) {
   for (int i = 0; i < std::max(1, upload_threads); ++i) uploaders_.emplace_back([this] { upload_loop(); });
 }
 
@@ -41,6 +44,12 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
   {
     std::lock_guard<std::mutex> lock(inflight_mu_);
     if (!inflight_.insert(id).second) return false;
+    // Stored ids leave inflight_ once the index has them (see upload): one
+    // indexed since the lookup above is not stored again.
+    if (repo_.index().contains(id)) {
+      inflight_.erase(id);
+      return false;
+    }
   }
   thread_local Bytes compressed, sealed;
   PackEntry entry;
@@ -72,7 +81,15 @@ Result<bool> BlobWriter::append(const PackEntry& entry, ByteView sealed) {
   {
     std::lock_guard<std::mutex> lock(pack_mu_);
     pack_->add(entry, sealed);
-    if (pack_->size() >= repo_.config().pack_size) {
+    // The header counts too: a pack of tiny blobs has a header as large as
+    // a third of its data, which must not overflow the buffer reserved for
+    // the pack (a reallocation would hold it twice).
+    if (pack_->size() + pack_->count() * kPackHeaderEntrySize >= repo_.config().pack_size) {
+      // Wait for a free uploader with the full pack still the open one, so
+      // that no third pack starts filling meanwhile (the other threads wait
+      // here too; when the uploader keeps up, which is the usual case, no one
+      // waits at all).
+      full_packs_.acquire(1);
       full = std::move(pack_);
       pack_ = new_pack(repo_);
     }
@@ -85,35 +102,57 @@ Result<bool> BlobWriter::append(const PackEntry& entry, ByteView sealed) {
 }
 
 void BlobWriter::enqueue_pack(std::unique_ptr<PackBuilder> pack) {
-  if (!uploads_.push(std::move(pack))) record_error(io_error("pack upload queue closed"));
+  // The caller holds a full_packs_ unit for this pack, and the queue has
+  // room for as many packs as there are units: this push never blocks.
+  if (!uploads_.push(std::move(pack))) {
+    full_packs_.release(1);
+    record_error(io_error("pack upload queue closed"));
+  }
 }
 
 void BlobWriter::upload_loop() {
   while (auto pack = uploads_.pop()) {
-    if (failed_) continue;  // drain without uploading after a failure
-    IndexPack ip;
-    ip.id.bytes = {};
-    random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
-    ip.blobs = (*pack)->entries();
-    Bytes data = (*pack)->finish(repo_.sealer());
-    pack->reset();
+    upload(std::move(*pack));  // frees the pack's memory before the next one may fill
+    full_packs_.release(1);
+  }
+}
+
+void BlobWriter::upload(std::unique_ptr<PackBuilder> pack) {
+  if (failed_) return;  // drain without uploading after a failure
+  IndexPack ip;
+  ip.id.bytes = {};
+  random_bytes(ip.id.bytes.data(), ip.id.bytes.size());
+  {
+    Bytes data = pack->finish(repo_.sealer());
+    ip.blobs = pack->take_entries();
+    pack.reset();
     Status s = repo_.backend().put({ObjectKind::kPack, ip.id.hex()}, data);
     if (!s.is_ok()) {
       record_error(s.with_context("storing a pack"));
-      continue;
+      return;
     }
-    packs_written_++;
-    repo_.index().add_pack(ip);
-    std::vector<IndexPack> batch;
-    {
-      std::lock_guard<std::mutex> lock(index_mu_);
-      unindexed_.push_back(std::move(ip));
-      if (unindexed_.size() >= kIndexEveryPacks) batch.swap(unindexed_);
+  }
+  packs_written_++;
+  repo_.index().add_pack(ip);
+  {
+    // The index answers for these ids from now on; inflight_ only needs the
+    // ones not stored yet, so it stays small however many blobs a backup adds.
+    std::lock_guard<std::mutex> lock(inflight_mu_);
+    for (const PackEntry& e : ip.blobs) inflight_.erase(e.id);
+  }
+  std::vector<IndexPack> batch;
+  {
+    std::lock_guard<std::mutex> lock(index_mu_);
+    unindexed_blobs_ += ip.blobs.size();
+    unindexed_.push_back(std::move(ip));
+    if (unindexed_.size() >= kIndexEveryPacks || unindexed_blobs_ >= kIndexEveryBlobs) {
+      batch.swap(unindexed_);
+      unindexed_blobs_ = 0;
     }
-    if (!batch.empty()) {
-      Status is = write_index(std::move(batch));
-      if (!is.is_ok()) record_error(is);
-    }
+  }
+  if (!batch.empty()) {
+    Status is = write_index(std::move(batch));
+    if (!is.is_ok()) record_error(is);
   }
 }
 
@@ -132,7 +171,10 @@ Status BlobWriter::flush() {
       if (pack_->count() > 0) last = std::move(pack_);
       pack_ = std::make_unique<PackBuilder>();
     }
-    if (last) enqueue_pack(std::move(last));
+    if (last) {
+      full_packs_.acquire(1);
+      enqueue_pack(std::move(last));
+    }
   }
   uploads_.close();
   for (auto& t : uploaders_) t.join();

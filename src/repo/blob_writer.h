@@ -3,10 +3,13 @@
 // add() deduplicates against the index and against blobs added earlier
 // through this writer, compresses, seals and appends to the open pack. Full
 // packs are uploaded by background threads; an index object naming them is
-// written every kIndexEveryPacks packs and at flush(), so an interrupted
-// backup still leaves reusable, indexed packs behind. Memory is bounded by
-// the open pack plus kQueuedPacks packs waiting for upload (and the one
-// being uploaded).
+// written every kIndexEveryPacks packs or kIndexEveryBlobs blobs and at
+// flush(), so an interrupted backup still leaves reusable, indexed packs
+// behind. Memory is bounded by the open pack plus one pack per upload
+// thread: a full pack stays the open one until an uploader is free, rather
+// than waiting in a queue while a new pack fills. A queued pack would only
+// add a pack of memory: the uploader stores a pack in a fraction of the
+// time the workers take to fill the next.
 #pragma once
 
 #include <atomic>
@@ -24,8 +27,10 @@ namespace cairn {
 
 class BlobWriter {
  public:
-  static constexpr size_t kQueuedPacks = 1;
   static constexpr size_t kIndexEveryPacks = 64;
+  // Also after this many blobs, so that the entries waiting for an index stay
+  // a few MiB even when packs hold hundreds of thousands of tiny blobs.
+  static constexpr size_t kIndexEveryBlobs = 100000;
 
   explicit BlobWriter(Repository& repo, int upload_threads = 1);
   ~BlobWriter();  // without flush(): uploads stop; packs already stored stay (prune removes them)
@@ -52,6 +57,7 @@ class BlobWriter {
  private:
   Result<bool> append(const PackEntry& entry, ByteView sealed);
   void upload_loop();
+  void upload(std::unique_ptr<PackBuilder> pack);
   void enqueue_pack(std::unique_ptr<PackBuilder> pack);
   Status write_index(std::vector<IndexPack> packs);
   void record_error(const Status& s);
@@ -63,9 +69,11 @@ class BlobWriter {
   std::mutex pack_mu_;
   std::unique_ptr<PackBuilder> pack_;
   BoundedQueue<std::unique_ptr<PackBuilder>> uploads_;
+  ByteBudget full_packs_;  // full packs held, at most one per upload thread
   std::vector<std::thread> uploaders_;
   std::mutex index_mu_;
   std::vector<IndexPack> unindexed_;
+  size_t unindexed_blobs_ = 0;
   std::mutex error_mu_;
   Status error_;
   std::atomic<bool> failed_{false};

@@ -36,6 +36,8 @@ class PackBuilder {
   const std::vector<PackEntry>& entries() const { return entries_; }
   // Appends the sealed header and its length; the builder is then spent.
   Bytes finish(const Sealer& sealer);
+  // The entries, moved out (after finish, to hand them to the index uncopied).
+  std::vector<PackEntry> take_entries() { return std::move(entries_); }
 
  private:
   Bytes data_;

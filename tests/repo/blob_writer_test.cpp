@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <filesystem>
 #include <map>
 #include <thread>
@@ -209,6 +210,42 @@ TEST_F(SmallPackTest, PartlyFilledLastPackIsWrittenAtFlush) {
   EXPECT_EQ(indexed_copies().size(), 5u);
 }
 
+// Tiny blobs (one per empty or small file) make packs whose header is as
+// large as their data: the header counts toward the pack size.
+TEST_F(SmallPackTest, PackOfTinyBlobsStaysNearThePackSizeHeaderIncluded) {
+  BlobWriter writer(*repo_);
+  for (int i = 0; i < 30000; ++i) {
+    const Bytes data = random_data(16, 5000 + i);
+    ASSERT_TRUE(writer.add(BlobType::kData, repo_->hasher().id(data), data).is_ok());
+  }
+  ASSERT_TRUE(writer.flush().is_ok());
+  EXPECT_GE(pack_files(), 3u);
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_.file("data"))) {
+    if (entry.is_regular_file()) {
+      EXPECT_LT(entry.file_size(), kPackSize + 4096) << entry.path();
+    }
+  }
+  EXPECT_EQ(indexed_copies().size(), 30000u);
+}
+
+// The entries waiting for an index stay bounded by blobs, not only by packs:
+// a backup of a million tiny files fills few packs but needs its index
+// written as it goes.
+TEST_F(SmallPackTest, IndexIsWrittenEveryHundredThousandBlobsEvenWithFewPacks) {
+  const size_t count = BlobWriter::kIndexEveryBlobs + 5000;
+  BlobWriter writer(*repo_);
+  for (size_t i = 0; i < count; ++i) {
+    const Bytes data = random_data(8, 100000 + i);
+    ASSERT_TRUE(writer.add(BlobType::kData, repo_->hasher().id(data), data).is_ok());
+  }
+  ASSERT_TRUE(writer.flush().is_ok());
+  EXPECT_LT(writer.packs_written(), BlobWriter::kIndexEveryPacks);
+  EXPECT_EQ(object_names(*backend_, ObjectKind::kIndex).size(), 2u);
+  std::map<BlobId, int> copies = indexed_copies();
+  EXPECT_EQ(copies.size(), count);
+  for (const auto& [id, n] : copies) ASSERT_EQ(n, 1) << id.hex();
+}
+
 // A repository whose storage fails on command.
 class FailingStorageTest : public SmallPackTest {
  protected:
@@ -271,6 +308,37 @@ TEST_F(FailingStorageTest, FullDiskIsNoSpace) {
   fault_->fail_puts_after_bytes(2 * 1024 * 1024);
   Status s = add_and_flush(20);
   EXPECT_EQ(s.code(), ErrorCode::kNoSpace) << s.message();
+}
+
+// The memory bound: the open pack plus the one being uploaded. While the
+// upload is slow, a second full pack stays the open one and holds back
+// further adds instead of waiting in a queue while a third pack fills.
+TEST_F(FailingStorageTest, FullPackWaitsForTheUploaderInsteadOfStartingAThirdPack) {
+  FaultRule slow_upload;
+  slow_upload.op = FaultOp::kPut;
+  slow_upload.kind = ObjectKind::kPack;
+  slow_upload.action = FaultAction::kStall;
+  slow_upload.stall_ms = 3000;
+  fault_->add_rule(slow_upload);  // the first pack only
+  std::vector<Bytes> blobs;
+  for (int i = 0; i < 9; ++i) blobs.push_back(random_data(256 * 1024, 2000 + i));  // 4 fill a pack
+  BlobWriter writer(*faulty_);
+  std::atomic<int> added{0};
+  std::thread adder([&] {
+    for (const Bytes& data : blobs) {
+      ASSERT_TRUE(writer.add(BlobType::kData, faulty_->hasher().id(data), data).is_ok());
+      added++;
+    }
+  });
+  // The first pack is full after 4 adds and uploads for 3 s; the second is
+  // full after 8, so the 8th add waits for the upload (the 9th never starts).
+  std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+  EXPECT_EQ(added.load(), 7) << "a full pack should wait for the busy uploader";
+  adder.join();
+  EXPECT_EQ(added.load(), 9);
+  ASSERT_TRUE(writer.flush().is_ok());
+  EXPECT_EQ(writer.packs_written(), 3u);
+  for (const Bytes& data : blobs) EXPECT_EQ(*faulty_->read_blob(faulty_->hasher().id(data)), data);
 }
 
 TEST_F(FailingStorageTest, UploadThatReportsFailureAfterStoringStillFails) {
