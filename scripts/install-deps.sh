@@ -17,10 +17,16 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libzstd-dev libargon2-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev
+  libyaml-cpp-dev
 )
 # util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh.
 test_pkgs=(util-linux diffutils clang libclang-rt-14-dev)
+# libcpp-httplib-dev: the fake Kubernetes API server of tests/k8s_support; kubectl
+# (Debian's kubernetes-client) drives it in the k8s tests. A kubectl already on
+# PATH (another packaging) is used as it is.
+test_pkgs+=(libcpp-httplib-dev)
+command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 # The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;
