@@ -8,6 +8,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "k8s/test_pki.h"
 #include "k8s_support/fake_apiserver.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -285,6 +286,34 @@ spec:
   EXPECT_TRUE(gone.err.find("doesn't have a resource type \"astartes\"") != std::string::npos ||
               gone.err.find("the server could not find the requested resource") != std::string::npos)
       << gone.err;
+}
+
+TEST(KubectlTlsTest, KubectlAuthenticatesWithAClientCertificateOrATokenOverTls) {
+  if (!have_kubectl()) GTEST_SKIP() << "no kubectl on PATH (install Debian's kubernetes-client)";
+  TempDir d;
+  k8s::Pki pki(d);
+  if (HasFatalFailure()) return;
+  testing::FakeApiServerOptions o;
+  o.tls_cert_file = d.file("server.crt");
+  o.tls_key_file = d.file("server.key");
+  o.client_ca_file = d.file("ca.crt");
+  o.bearer_token = "robot-token";
+  FakeApiServer s(o);
+  const auto kubectl = [&](const std::string& config) {
+    return run_command(
+        {"kubectl", "--kubeconfig", config, "--cache-dir", d.file("cache"), "get", "ns", "-o", "name"},
+        {{"HOME", d.path()}, {"KUBECONFIG", ""}});
+  };
+  CommandResult r = kubectl(s.write_kubeconfig(d.file("cert.kubeconfig"), "", d.file("ca.crt"),
+                                               d.file("client.crt"), d.file("client.key")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_NE(r.out.find("namespace/default"), std::string::npos) << r.out;
+  r = kubectl(s.write_kubeconfig(d.file("token.kubeconfig"), "robot-token", d.file("ca.crt")));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  // (With no credentials at all kubectl would prompt for a user name.)
+  r = kubectl(s.write_kubeconfig(d.file("wrong.kubeconfig"), "wrong-token", d.file("ca.crt")));
+  EXPECT_NE(r.exit_code, 0);
+  EXPECT_NE(r.err.find("Unauthorized"), std::string::npos) << r.err;
 }
 
 }  // namespace

@@ -200,6 +200,10 @@ class FakeApiServer::Impl {
           if (SSL_CTX_load_verify_locations(&ctx, ca.c_str(), nullptr) != 1) return false;
           SSL_CTX_set_client_CA_list(&ctx, SSL_load_client_CA_file(ca.c_str()));
           SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER, nullptr);
+          // Without a session id context OpenSSL refuses to resume a session
+          // when peers are verified, and clients reuse sessions.
+          static const unsigned char kContext[] = "cairn-fake-apiserver";
+          SSL_CTX_set_session_id_context(&ctx, kContext, sizeof kContext - 1);
         }
         return true;
       });
@@ -214,6 +218,10 @@ class FakeApiServer::Impl {
     server_->Put(".*", handler);
     server_->Patch(".*", handler);
     server_->Delete(".*", handler);
+    // An idle kept-alive connection is closed at once: stop() waits for every
+    // open connection, and clients (curl's per-thread handles) keep theirs.
+    // Back-to-back requests still share a connection.
+    server_->set_keep_alive_timeout(0);
     port_ = server_->bind_to_any_port("127.0.0.1");
     if (port_ <= 0 || !server_->is_valid()) {
       std::fprintf(stderr, "FakeApiServer: cannot listen on 127.0.0.1\n");
