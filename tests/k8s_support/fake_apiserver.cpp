@@ -907,6 +907,13 @@ class FakeApiServer::Impl {
     const auto q = parse_query(query);
     const bool dry_run = q.count("dryRun") && q.at("dryRun") == "All";
     const bool collection = t->name.empty();
+    const auto& failing = options_.failing_resources;
+    if (req.method == "GET" &&
+        std::find(failing.begin(), failing.end(), t->type->group_resource()) != failing.end()) {
+      return ApiError{500, "InternalError",
+                      "Internal error occurred: etcdserver: request timed out (injected for " +
+                          t->type->group_resource() + ")"};
+    }
     if (req.method == "GET") return collection ? list(*t, q) : get(*t);
     if (req.method == "POST" && collection) {
       const json obj = json::parse(req.body, nullptr, false);

@@ -35,6 +35,9 @@ struct FakeApiServerOptions {
   // How long after its creation a CRD becomes Established (and its custom
   // resources served). Real servers take a moment; restores must wait.
   int64_t crd_establish_delay_ms = 0;
+  // Group-resources ("secrets", "deployments.apps") whose list and get
+  // answer 500 InternalError: an API that fails for one type.
+  std::vector<std::string> failing_resources;
 };
 
 // One request as the server saw it, in arrival order.
