@@ -218,10 +218,11 @@ class FakeApiServer::Impl {
     server_->Put(".*", handler);
     server_->Patch(".*", handler);
     server_->Delete(".*", handler);
-    // An idle kept-alive connection is closed at once: stop() waits for every
-    // open connection, and clients (curl's per-thread handles) keep theirs.
-    // Back-to-back requests still share a connection.
-    server_->set_keep_alive_timeout(0);
+    // One request per connection ("Connection: close"). stop() waits for
+    // every kept-alive connection to time out (5 s), and closing idle ones
+    // early races with clients that reuse them (kubectl then fails a POST
+    // with EOF). Real API servers keep connections; clients cope with both.
+    server_->set_keep_alive_max_count(1);
     port_ = server_->bind_to_any_port("127.0.0.1");
     if (port_ <= 0 || !server_->is_valid()) {
       std::fprintf(stderr, "FakeApiServer: cannot listen on 127.0.0.1\n");
