@@ -167,7 +167,7 @@ int run_cli(int argc, char** argv) {
       backup->add_subcommand("create", "Back up folders (persistent volumes) into the repository");
   create_cmd->add_option("NAME", create.name, "Name of the new backup (unique in the repository)")
       ->required();
-  create_cmd->add_option("--path", create.paths, "Folder or file to back up (repeatable)")->required();
+  create_cmd->add_option("--path", create.paths, "Folder or file to back up (repeatable)");
   create_cmd->add_option("--exclude", create.excludes,
                          "Glob of paths to leave out (repeatable), e.g. '*.tmp' or '/data/cache'");
   create_cmd
@@ -175,6 +175,24 @@ int run_cli(int argc, char** argv) {
       ->capture_default_str();
   create_cmd->add_option("--label", create.labels, "Label k=v to attach (repeatable)");
   create_cmd->add_flag("--full", create.full, "Read every file, even those unchanged since the last backup");
+  // Kubernetes cluster state, with Velero's flags.
+  create_cmd
+      ->add_option("--include-namespaces", create.include_namespaces, "Namespaces to back up (a,b or *)")
+      ->delimiter(',');
+  create_cmd->add_option("--exclude-namespaces", create.exclude_namespaces, "Namespaces to leave out")
+      ->delimiter(',');
+  create_cmd
+      ->add_option("--include-resources", create.include_resources, "Resource types to back up (a,b or *)")
+      ->delimiter(',');
+  create_cmd->add_option("--exclude-resources", create.exclude_resources, "Resource types to leave out")
+      ->delimiter(',');
+  create_cmd->add_option("--selector", create.selector, "Only objects with these labels (k=v,k2!=v2)");
+  create_cmd->add_option("--include-cluster-resources", create.include_cluster_resources,
+                         "Cluster-scoped objects: true, false or auto (only with every namespace)");
+  create_cmd->add_option("--kubeconfig", create.kubeconfig,
+                         "Kubeconfig file (default: KUBECONFIG, ~/.kube/config)");
+  create_cmd->add_option("--context", create.kube_context,
+                         "Kubeconfig context (default: its current-context)");
   create_cmd->callback([&] { code = cmd_backup_create(g, create); });
 
   BackupGetArgs get;
