@@ -101,3 +101,24 @@ TEST_F(K8sBackupCliTest, ATypeThatFailsToListExitsThreeAsPartiallyFailed) {
 
 }  // namespace
 }  // namespace cairn
+
+namespace cairn {
+namespace {
+
+TEST_F(K8sBackupCliTest, DescribeListsTheBackedUpObjectsAsVeleroDoes) {
+  ASSERT_EQ(backup({"astarte", "--include-namespaces", "astarte"}).exit_code, 0);
+  const CommandResult d = cairn({"backup", "describe", "astarte"});
+  ASSERT_EQ(d.exit_code, 0) << d.err;
+  EXPECT_NE(d.out.find("Source:       k8s"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("Resource List:\n"), std::string::npos) << d.out;
+  EXPECT_NE(d.out.find("  api.astarte-platform.org/v1alpha1/Astarte:\n    - astarte/astarte\n"),
+            std::string::npos)
+      << d.out;
+  EXPECT_NE(d.out.find("  v1/Secret:\n    - astarte/astarte-devices-ca\n"), std::string::npos) << d.out;
+  const json j = json::parse(cairn({"backup", "describe", "astarte", "-o", "json"}).out);
+  EXPECT_EQ(j["resourceList"]["v1/Namespace"][0], "astarte");
+  EXPECT_EQ(j["resourceList"]["apiextensions.k8s.io/v1/CustomResourceDefinition"].size(), 2u);
+}
+
+}  // namespace
+}  // namespace cairn

@@ -12,10 +12,10 @@
 #include <nlohmann/json.hpp>
 #include <set>
 
+#include "common/clock.h"
 #include "k8s_support/fake_apiserver.h"
 #include "k8s_support/platform_fixture.h"
 #include "repo/repository.h"
-#include "common/clock.h"
 #include "storage/local_backend.h"
 #include "support/run_command.h"
 #include "support/temp_dir.h"
@@ -292,27 +292,30 @@ TEST_F(K8sBackupTest, ScaleBackupBesideKubectlListing) {
   if (n_env == nullptr) GTEST_SKIP() << "set CAIRN_K8S_SCALE_OBJECTS=10000 to measure";
   const int n = std::atoi(n_env);
   for (int ns = 0; ns < 10; ++ns) {
-    server_->seed(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scale-)" + std::to_string(ns) + R"("}})");
+    server_->seed(R"({"apiVersion":"v1","kind":"Namespace","metadata":{"name":"scale-)" + std::to_string(ns) +
+                  R"("}})");
   }
   const std::string payload(400, 'x');
   for (int i = 0; i < n; ++i) {
     server_->seed(R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"cm-)" + std::to_string(i) +
                   R"(","namespace":"scale-)" + std::to_string(i % 10) + R"(","labels":{"app":"scale"}},
-                  "data":{"payload":")" + payload + R"("}})");
+                  "data":{"payload":")" +
+                  payload + R"("}})");
   }
   const std::string kubeconfig = server_->write_kubeconfig(tmp_.file("kubeconfig"));
   double t0 = monotonic_seconds();
-  const CommandResult k = run_command({"kubectl", "--kubeconfig", kubeconfig, "--cache-dir", tmp_.file("cache"),
-                                       "get", "configmaps", "-A", "-o", "json"},
+  const CommandResult k = run_command({"kubectl", "--kubeconfig", kubeconfig, "--cache-dir",
+                                       tmp_.file("cache"), "get", "configmaps", "-A", "-o", "json"},
                                       {{"HOME", tmp_.path()}});
   const double kubectl_s = monotonic_seconds() - t0;
   t0 = monotonic_seconds();
   const SnapshotManifest m = backup({});
   const double backup_s = monotonic_seconds() - t0;
-  std::printf("objects %d: kubectl get configmaps -A -o json %.2f s (exit %d, %zu bytes); cairn backup (all "
-              "types) %.2f s, %llu files, %s added\n",
-              n, kubectl_s, k.exit_code, k.out.size(), backup_s, static_cast<unsigned long long>(m.stats.files),
-              format_size(m.stats.bytes_added).c_str());
+  std::printf(
+      "objects %d: kubectl get configmaps -A -o json %.2f s (exit %d, %zu bytes); cairn backup (all "
+      "types) %.2f s, %llu files, %s added\n",
+      n, kubectl_s, k.exit_code, k.out.size(), backup_s, static_cast<unsigned long long>(m.stats.files),
+      format_size(m.stats.bytes_added).c_str());
   EXPECT_EQ(m.status, BackupStatus::kCompleted);
   EXPECT_GE(m.stats.files, static_cast<uint64_t>(n));
 }

@@ -267,6 +267,33 @@ std::string k8s_item_path(const std::string& group_resource, const std::string& 
   return "resources/" + group_resource + "/namespaces/" + ns + "/" + name + ".json";
 }
 
+Result<std::string> read_k8s_resource_list(Repository& repo, const SnapshotManifest& manifest) {
+  if (manifest.source != "k8s") {
+    return invalid_argument("backup \"" + manifest.name + "\" holds files, not Kubernetes objects");
+  }
+  BlobId tree_id = manifest.tree;
+  const std::vector<std::string> path = {"metadata", "resource-list.json"};
+  for (size_t i = 0; i < path.size(); ++i) {
+    CAIRN_ASSIGN_OR_RETURN(Tree tree, repo.read_tree(tree_id));
+    const auto it =
+        std::find_if(tree.nodes.begin(), tree.nodes.end(), [&](const Node& n) { return n.name == path[i]; });
+    if (it == tree.nodes.end()) {
+      return corruption("backup \"" + manifest.name + "\" has no metadata/resource-list.json");
+    }
+    if (i + 1 < path.size()) {
+      tree_id = it->subtree;
+      continue;
+    }
+    std::string out;
+    for (const ContentChunk& c : it->content) {
+      CAIRN_ASSIGN_OR_RETURN(Bytes b, repo.read_blob(c.id));
+      out += as_string_view(b);
+    }
+    return out;
+  }
+  return corruption("unreachable");
+}
+
 Result<SnapshotManifest> run_k8s_backup(Repository& repo, k8s::Client& client,
                                         const K8sBackupOptions& options, K8sBackupSummary* summary) {
   K8sArchiver archiver(repo, client, options);

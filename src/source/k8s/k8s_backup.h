@@ -58,6 +58,10 @@ struct K8sBackupSummary {
 Result<SnapshotManifest> run_k8s_backup(Repository& repo, k8s::Client& client,
                                         const K8sBackupOptions& options, K8sBackupSummary* summary = nullptr);
 
+// The backup's metadata/resource-list.json: {"apps/v1/Deployment": ["ns/name", ...]},
+// as Velero's `backup describe --details` shows it.
+Result<std::string> read_k8s_resource_list(Repository& repo, const SnapshotManifest& manifest);
+
 // Where an object lives in the backup tree ("resources/configmaps/namespaces/a/b.json").
 std::string k8s_item_path(const std::string& group_resource, const std::string& ns, const std::string& name);
 
