@@ -176,7 +176,9 @@ Result<ClusterConfig> config_from(const Merged& m, const std::string& wanted_con
 
 }  // namespace
 
-Result<ClusterConfig> load_kubeconfig(const KubeconfigOptions& options) {
+namespace {
+
+Result<ClusterConfig> load_kubeconfig_files(const KubeconfigOptions& options) {
   Merged merged;
   if (!options.path.empty()) {
     CAIRN_RETURN_IF_ERROR(merge_file(options.path, merged));
@@ -203,6 +205,18 @@ Result<ClusterConfig> load_kubeconfig(const KubeconfigOptions& options) {
   }
   CAIRN_RETURN_IF_ERROR(merge_file(fallback, merged));
   return config_from(merged, options.context);
+}
+
+}  // namespace
+
+Result<ClusterConfig> load_kubeconfig(const KubeconfigOptions& options) {
+  try {
+    return load_kubeconfig_files(options);
+  } catch (const YAML::Exception& e) {
+    // A well-formed YAML file of the wrong shape ("user: some-string").
+    return invalid_argument("the kubeconfig does not have the shape kubectl expects: " +
+                            std::string(e.what()));
+  }
 }
 
 Result<ClusterConfig> load_in_cluster_config(const InClusterOptions& options) {

@@ -240,6 +240,16 @@ TEST(KubeconfigTest, MalformedYamlAndEmptyCurrentContextAreClearErrors) {
   ASSERT_FALSE(c.is_ok());
   EXPECT_NE(c.status().message().find("pass --context NAME"), std::string::npos);
 
+  write(d.file("shape"),
+        "clusters:\n- name: c\n  cluster: https://x\n"
+        "contexts:\n- name: c\n  context: {cluster: c}\ncurrent-context: c\n");
+  o.path = d.file("shape");
+  c = load_kubeconfig(o);
+  ASSERT_FALSE(c.is_ok());
+  EXPECT_EQ(c.status().code(), ErrorCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("does not have the shape kubectl expects"), std::string::npos)
+      << c.status().message();
+
   o.path = d.file("does-not-exist");
   c = load_kubeconfig(o);
   ASSERT_FALSE(c.is_ok());
