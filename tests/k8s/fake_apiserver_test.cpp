@@ -158,7 +158,7 @@ TEST(FakeApiServerTest, BearerTokenIsRequiredWhenConfigured) {
 
 TEST(FakeApiServerTest, CustomResourcesAreServedOnlyOnceTheCrdIsEstablished) {
   FakeApiServerOptions o;
-  o.crd_establish_delay_ms = 300;
+  o.crd_establish_delay_ms = 1500;  // long enough for a loaded machine to look before it passes
   FakeApiServer s(o);
   const std::string crd = R"({"apiVersion":"apiextensions.k8s.io/v1","kind":"CustomResourceDefinition",
     "metadata":{"name":"ingresses.api.astarte-platform.org"},
@@ -172,7 +172,7 @@ TEST(FakeApiServerTest, CustomResourcesAreServedOnlyOnceTheCrdIsEstablished) {
   EXPECT_EQ(early.body["status"]["conditions"][1]["type"], "Established");
   EXPECT_EQ(early.body["status"]["conditions"][1]["status"], "False");
   EXPECT_EQ(call(s, "GET", "/apis/api.astarte-platform.org/v1alpha1/namespaces/default/ingresses").code, 404);
-  std::this_thread::sleep_for(std::chrono::milliseconds(400));
+  std::this_thread::sleep_for(std::chrono::milliseconds(1600));
   EXPECT_EQ(call(s, "GET", "/apis/api.astarte-platform.org/v1alpha1/namespaces/default/ingresses").code, 200);
   const Reply groups = call(s, "GET", "/apis");
   bool listed = false;
