@@ -17,13 +17,17 @@ build_pkgs=(
   build-essential cmake ninja-build pkg-config
   libssl-dev libzstd-dev libargon2-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libgmock-dev googletest libbenchmark-dev libcurl4-openssl-dev libpq-dev
-  libcctz-dev libcpp-httplib-dev
+  libcctz-dev libcpp-httplib-dev libyaml-cpp-dev
 )
 # util-linux: mount/unshare for the fs tests; diffutils: tree comparisons;
 # clang + libclang-rt-14-dev: libFuzzer and the sanitizer runtimes of scripts/fuzz.sh;
 # faketime: runs cairn with a skewed clock against the S3 server.
 # postgresql: the real PostgreSQL 15 server the pg tests start.
 test_pkgs=(util-linux diffutils clang libclang-rt-14-dev faketime postgresql)
+# kubectl (Debian's kubernetes-client) drives the fake Kubernetes API server
+# of tests/k8s_support in the k8s tests. A kubectl already on PATH (another
+# packaging) is used as it is.
+command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 # The S3 tests run against a real Ceph RGW (scripts/ceph-rgw.sh); curl signs its setup requests.
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;

@@ -310,7 +310,8 @@ int run_cli(int argc, char** argv) {
                          "Name of the new backup (unique in the repository; with --from-schedule default "
                          "SCHEDULE-YYYYMMDDHHMMSS)");
   create_cmd->add_option("--path", create.paths,
-                         "Folder or file to back up (repeatable; required unless --from-schedule)");
+                         "Folder or file to back up (repeatable; or Kubernetes state with the flags below, "
+                         "or --from-schedule)");
   create_cmd->add_option("--exclude", create.excludes,
                          "Glob of paths to leave out (repeatable), e.g. '*.tmp' or '/data/cache'");
   create_cmd
@@ -322,6 +323,24 @@ int run_cli(int argc, char** argv) {
                          "Delete the backup this long after it starts, e.g. 720h or 30d");
   create_cmd->add_option("--from-schedule", create.from_schedule,
                          "Run this schedule's backup now (its paths, labels, TTL and repository)");
+  // Kubernetes cluster state, with Velero's flags.
+  create_cmd
+      ->add_option("--include-namespaces", create.include_namespaces, "Namespaces to back up (a,b or *)")
+      ->delimiter(',');
+  create_cmd->add_option("--exclude-namespaces", create.exclude_namespaces, "Namespaces to leave out")
+      ->delimiter(',');
+  create_cmd
+      ->add_option("--include-resources", create.include_resources, "Resource types to back up (a,b or *)")
+      ->delimiter(',');
+  create_cmd->add_option("--exclude-resources", create.exclude_resources, "Resource types to leave out")
+      ->delimiter(',');
+  create_cmd->add_option("--selector", create.selector, "Only objects with these labels (k=v,k2!=v2)");
+  create_cmd->add_option("--include-cluster-resources", create.include_cluster_resources,
+                         "Cluster-scoped objects: true, false or auto (only with every namespace)");
+  create_cmd->add_option("--kubeconfig", create.kubeconfig,
+                         "Kubeconfig file (default: KUBECONFIG, ~/.kube/config)");
+  create_cmd->add_option("--context", create.kube_context,
+                         "Kubeconfig context (default: its current-context)");
   create_cmd->callback([&] { code = cmd_backup_create(g, create); });
 
   BackupGetArgs get;

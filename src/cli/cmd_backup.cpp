@@ -64,8 +64,17 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
         a.name.c_str());
     return kExitUsage;
   }
+  if (a.backs_up_cluster() && !a.paths.empty()) {
+    std::fprintf(stderr,
+                 "error: a backup holds either folders (--path) or cluster state (--include-namespaces "
+                 "and the other Kubernetes flags), not both; make two backups.\n");
+    return kExitUsage;
+  }
+  if (a.backs_up_cluster()) return cmd_backup_create_k8s(g, a);
   if (a.paths.empty()) {
-    std::fprintf(stderr, "error: give at least one --path to back up (or --from-schedule NAME).\n");
+    std::fprintf(stderr,
+                 "error: say what to back up: --path FOLDER, or Kubernetes state with "
+                 "--include-namespaces '*', or --from-schedule NAME.\n");
     return kExitUsage;
   }
   FsBackupOptions options;

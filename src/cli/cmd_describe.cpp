@@ -8,6 +8,7 @@
 #include "cli/output.h"
 #include "common/clock.h"
 #include "repo/lock.h"
+#include "source/k8s/k8s_backup.h"
 
 namespace cairn {
 
@@ -53,6 +54,8 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
   Result<SnapshotManifest> snap = repo->load_snapshot(a.name);
   exit_on_error(snap.status());
   const SnapshotManifest& m = *snap;
+  // The resource list of a cluster backup is a blob: it needs the index.
+  if (m.source == "k8s" && !a.details) exit_on_error(repo->load_index());
   if (json_output(g)) {
     json j = json::parse(snapshot_to_json(m, true, -1));
     if (a.details) {
@@ -67,6 +70,11 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
         files.push_back(f);
       }));
       j["files"] = files;
+    }
+    if (m.source == "k8s") {
+      Result<std::string> list = read_k8s_resource_list(*repo, m);
+      exit_on_error(list.status());
+      j["resourceList"] = json::parse(*list, nullptr, false);
     }
     std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     return kExitOk;
@@ -99,6 +107,20 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
               static_cast<unsigned long long>(m.stats.blobs_added));
   print_issues("Errors", m.errors);
   print_issues("Warnings", m.warnings);
+  if (m.source == "k8s") {
+    // As velero backup describe --details prints it.
+    Result<std::string> list = read_k8s_resource_list(*repo, m);
+    exit_on_error(list.status());
+    const json resources = json::parse(*list, nullptr, false);
+    std::printf("\nResource List:\n");
+    if (!resources.is_object() || resources.empty()) std::printf("  <none>\n");
+    if (resources.is_object()) {
+      for (const auto& [type, items] : resources.items()) {
+        std::printf("  %s:\n", type.c_str());
+        for (const auto& item : items) std::printf("    - %s\n", item.get<std::string>().c_str());
+      }
+    }
+  }
   if (a.details) {
     std::printf("\nFiles:\n");
     exit_on_error(walk_tree(*repo, m.tree, "", [&](const std::string& p, const Node& n) {

@@ -39,8 +39,24 @@ struct BackupCreateArgs {
   bool full = false;                // ignore the parent: read every file
   std::string ttl;                  // "720h", "30d": the backup expires this long after it starts
   std::string from_schedule;        // run this schedule's template (its paths, labels, TTL, repository)
+  // Kubernetes cluster state (cmd_backup_k8s.cpp); any of these given makes
+  // it a cluster backup. Lists are comma-separated on the command line.
+  std::vector<std::string> include_namespaces;  // "*" or empty: all
+  std::vector<std::string> exclude_namespaces;
+  std::vector<std::string> include_resources;
+  std::vector<std::string> exclude_resources;
+  std::string selector;                   // label selector: k=v,k2!=v2
+  std::string include_cluster_resources;  // true | false | auto ("" = auto)
+  std::string kubeconfig;                 // --kubeconfig; else KUBECONFIG, ~/.kube/config, in-cluster
+  std::string kube_context;               // --context
+  bool backs_up_cluster() const {
+    return !include_namespaces.empty() || !exclude_namespaces.empty() || !include_resources.empty() ||
+           !exclude_resources.empty() || !selector.empty() || !include_cluster_resources.empty() ||
+           !kubeconfig.empty() || !kube_context.empty();
+  }
 };
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a);
+int cmd_backup_create_k8s(const GlobalOptions& g, const BackupCreateArgs& a);
 
 struct BackupGetArgs {
   std::vector<std::string> names;
