@@ -27,7 +27,8 @@ class PgSession {
     add("port", c.port);
     add("user", c.user);
     add("dbname", c.database);
-    add("application_name", "cairn");
+    const std::string application = "cairn";  // add keeps c_str(): must outlive the connect
+    add("application_name", application);
     keys.push_back(nullptr);
     values.push_back(nullptr);
     std::unique_ptr<PgSession> s(new PgSession(PQconnectdbParams(keys.data(), values.data(), 0)));
