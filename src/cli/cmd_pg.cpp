@@ -20,11 +20,6 @@ using nlohmann::json;
 
 namespace {
 
-std::string label_of(const SnapshotManifest& m, const char* key) {
-  auto it = m.labels.find(key);
-  return it == m.labels.end() ? "" : it->second;
-}
-
 std::string self_path() {
   char buf[PATH_MAX];
   ssize_t n = ::readlink("/proc/self/exe", buf, sizeof buf - 1);
@@ -147,7 +142,7 @@ int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
     std::printf("pg backup %s (%s) %s: %s read, %s added, WAL %s..%s, in %s\n", m.name.c_str(),
                 pg_backup_type_name(r->type), backup_status_name(m.status),
                 format_size(m.stats.bytes_read).c_str(), format_size(m.stats.bytes_added).c_str(),
-                label_of(m, kPgStartWalLabel).c_str(), label_of(m, kPgStopWalLabel).c_str(),
+                pg_label(m, kPgStartWalLabel).c_str(), pg_label(m, kPgStopWalLabel).c_str(),
                 format_duration(monotonic_seconds() - start).c_str());
   }
   return m.status == BackupStatus::kCompleted ? kExitOk : kExitPartial;
@@ -188,15 +183,15 @@ int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
     json items = json::array();
     for (const SnapshotManifest& m : *backups) {
       items.push_back({{"label", m.name},
-                       {"stanza", label_of(m, kPgStanzaLabel)},
-                       {"type", label_of(m, kPgTypeLabel)},
+                       {"stanza", pg_label(m, kPgStanzaLabel)},
+                       {"type", pg_label(m, kPgTypeLabel)},
                        {"status", backup_status_name(m.status)},
                        {"start", format_rfc3339(m.started)},
                        {"stop", format_rfc3339(m.completed)},
-                       {"lsn_start", label_of(m, kPgStartLsnLabel)},
-                       {"lsn_stop", label_of(m, kPgStopLsnLabel)},
-                       {"wal_start", label_of(m, kPgStartWalLabel)},
-                       {"wal_stop", label_of(m, kPgStopWalLabel)},
+                       {"lsn_start", pg_label(m, kPgStartLsnLabel)},
+                       {"lsn_stop", pg_label(m, kPgStopLsnLabel)},
+                       {"wal_start", pg_label(m, kPgStartWalLabel)},
+                       {"wal_stop", pg_label(m, kPgStopWalLabel)},
                        {"database_size", m.stats.bytes},
                        {"backup_size", m.stats.bytes_read},
                        {"repository_size", m.stats.bytes_added}});
@@ -209,10 +204,10 @@ int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
   }
   Table t({"LABEL", "TYPE", "STATUS", "START", "STOP", "LSN", "WAL", "DB SIZE", "READ", "STORED"});
   for (const SnapshotManifest& m : *backups)
-    t.add_row({m.name, label_of(m, kPgTypeLabel), backup_status_name(m.status), format_human_time(m.started),
+    t.add_row({m.name, pg_label(m, kPgTypeLabel), backup_status_name(m.status), format_human_time(m.started),
                format_human_time(m.completed),
-               label_of(m, kPgStartLsnLabel) + "/" + label_of(m, kPgStopLsnLabel),
-               label_of(m, kPgStartWalLabel) + "/" + label_of(m, kPgStopWalLabel), format_size(m.stats.bytes),
+               pg_label(m, kPgStartLsnLabel) + "/" + pg_label(m, kPgStopLsnLabel),
+               pg_label(m, kPgStartWalLabel) + "/" + pg_label(m, kPgStopWalLabel), format_size(m.stats.bytes),
                format_size(m.stats.bytes_read), format_size(m.stats.bytes_added)});
   std::printf("%s", t.render().c_str());
   if (!a.stanza.empty())

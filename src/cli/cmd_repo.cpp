@@ -92,9 +92,8 @@ int cmd_repo_check(const GlobalOptions& g, const RepoCheckArgs& a) {
 int cmd_repo_stats(const GlobalOptions& g) {
   auto repo = open_repository(g, true);
   uint64_t counts[6] = {0}, sizes[6] = {0};
-  for (ObjectKind k :
-       {ObjectKind::kKey, ObjectKind::kPack, ObjectKind::kIndex, ObjectKind::kSnapshot, ObjectKind::kLock,
-        ObjectKind::kArchive}) {
+  for (ObjectKind k : {ObjectKind::kKey, ObjectKind::kPack, ObjectKind::kIndex, ObjectKind::kSnapshot,
+                       ObjectKind::kLock, ObjectKind::kArchive}) {
     exit_on_error(repo->backend().list(k, [&](const ObjectInfo& o) {
       counts[static_cast<int>(k)]++;
       sizes[static_cast<int>(k)] += o.size;

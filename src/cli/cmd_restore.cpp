@@ -93,30 +93,29 @@ int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
   double secs = monotonic_seconds() - start;
   const char* status = r.errors.empty() ? "Completed" : "PartiallyFailed";
   if (json_output(g)) {
-    json j = {{"name", name},
-              {"backup", a.from_backup},
-              {"status", status},
-              {"target", target},
-              {"files", r.files},
-              {"directories", r.directories},
-              {"symlinks", r.symlinks},
-              {"hardlinks", r.hardlinks},
-              {"bytes", r.bytes},
-              {"duration_seconds", secs},
+    json j = {{"name", name},           {"backup", a.from_backup},
+              {"status", status},       {"target", target},
+              {"files", r.files},       {"directories", r.directories},
+              {"symlinks", r.symlinks}, {"hardlinks", r.hardlinks},
+              {"bytes", r.bytes},       {"duration_seconds", secs},
               {"errors", json::array()}};
     for (const auto& e : r.errors) j["errors"].push_back({{"path", e.path}, {"message", e.message}});
     std::printf("%s\n", j.dump(2, ' ', false, json::error_handler_t::replace).c_str());
   } else {
-    for (const auto& e : r.errors) std::fprintf(stderr, "error: %s: %s\n", printable_path(e.path).c_str(), e.message.c_str());
-    std::printf("restore \"%s\" from backup \"%s\" %s: %llu files, %llu folders, %llu symlinks, %llu hard links, %s into %s in %s\n",
-                name.c_str(), a.from_backup.c_str(), status, static_cast<unsigned long long>(r.files),
-                static_cast<unsigned long long>(r.directories), static_cast<unsigned long long>(r.symlinks),
-                static_cast<unsigned long long>(r.hardlinks), format_size(r.bytes).c_str(), target.c_str(),
-                format_duration(secs).c_str());
+    for (const auto& e : r.errors)
+      std::fprintf(stderr, "error: %s: %s\n", printable_path(e.path).c_str(), e.message.c_str());
+    std::printf(
+        "restore \"%s\" from backup \"%s\" %s: %llu files, %llu folders, %llu symlinks, %llu hard links, %s "
+        "into %s in %s\n",
+        name.c_str(), a.from_backup.c_str(), status, static_cast<unsigned long long>(r.files),
+        static_cast<unsigned long long>(r.directories), static_cast<unsigned long long>(r.symlinks),
+        static_cast<unsigned long long>(r.hardlinks), format_size(r.bytes).c_str(), target.c_str(),
+        format_duration(secs).c_str());
   }
   if (!r.errors.empty()) {
     if (!json_output(g))
-      std::fprintf(stderr, "error: %zu entries were not restored (listed above); the others were.\n", r.errors.size());
+      std::fprintf(stderr, "error: %zu entries were not restored (listed above); the others were.\n",
+                   r.errors.size());
     return kExitPartial;
   }
   return kExitOk;

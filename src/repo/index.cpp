@@ -37,14 +37,16 @@ Result<std::vector<IndexPack>> decode_index(ByteView data) {
   ByteView magic;
   uint8_t version;
   uint64_t count;
-  if (!r.raw(4, magic) || as_string_view(magic) != std::string_view(kMagic, 4)) return corruption("index has a bad magic");
+  if (!r.raw(4, magic) || as_string_view(magic) != std::string_view(kMagic, 4))
+    return corruption("index has a bad magic");
   if (!r.u8(version) || version != kVersion) return corruption("index has an unknown version");
   if (!r.varint(count) || count > r.remaining() / 33) return corruption("index is malformed");
   std::vector<IndexPack> packs(count);
   for (IndexPack& p : packs) {
     ByteView id;
     uint64_t n;
-    if (!r.raw(32, id) || !r.varint(n) || n > r.remaining() / kPackHeaderEntrySize) return corruption("index is malformed");
+    if (!r.raw(32, id) || !r.varint(n) || n > r.remaining() / kPackHeaderEntrySize)
+      return corruption("index is malformed");
     std::copy(id.begin(), id.end(), p.id.bytes.begin());
     p.blobs.resize(n);
     for (PackEntry& e : p.blobs) {

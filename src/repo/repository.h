@@ -42,7 +42,8 @@ class Repository {
   // Writes a new key file and config into an empty backend.
   static Status init(std::shared_ptr<Backend> backend, std::string_view password, const InitOptions& options);
   // Tries every key file with the password: WrongPassword if none opens.
-  static Result<std::unique_ptr<Repository>> open(std::shared_ptr<Backend> backend, std::string_view password);
+  static Result<std::unique_ptr<Repository>> open(std::shared_ptr<Backend> backend,
+                                                  std::string_view password);
 
   const RepoConfig& config() const { return config_; }
   Backend& backend() { return *backend_; }

@@ -107,4 +107,10 @@ inline constexpr const char* kPgStartWalLabel = "cairn.io/pg-start-wal";
 inline constexpr const char* kPgStopWalLabel = "cairn.io/pg-stop-wal";
 inline constexpr const char* kPgBackupLabelFile = "cairn.io/pg-backup-label";
 
+// A label's value, "" when the manifest lacks it.
+inline std::string pg_label(const SnapshotManifest& m, const char* key) {
+  auto it = m.labels.find(key);
+  return it == m.labels.end() ? "" : it->second;
+}
+
 }  // namespace cairn

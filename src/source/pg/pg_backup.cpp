@@ -93,11 +93,6 @@ std::vector<std::string> segment_range(const std::string& first, const std::stri
   return out;
 }
 
-std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? "" : it->second;
-}
-
 }  // namespace
 
 const char* pg_backup_type_name(PgBackupType type) {
@@ -113,7 +108,7 @@ Result<std::vector<SnapshotManifest>> pg_backups(Repository& repo, const std::st
   CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> all, repo.list_snapshots());
   std::vector<SnapshotManifest> out;
   for (SnapshotManifest& m : all)
-    if (m.source == "pg" && (stanza.empty() || label_of(m.labels, kPgStanzaLabel) == stanza))
+    if (m.source == "pg" && (stanza.empty() || pg_label(m, kPgStanzaLabel) == stanza))
       out.push_back(std::move(m));
   return out;
 }
@@ -126,7 +121,7 @@ Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_nam
   for (const SnapshotManifest& m : previous) {
     if (m.status != BackupStatus::kCompleted) continue;
     last_any = &m;
-    if (label_of(m.labels, kPgTypeLabel) == "full") last_full = &m;
+    if (pg_label(m, kPgTypeLabel) == "full") last_full = &m;
   }
   if (!last_full) type = PgBackupType::kFull;
   const SnapshotManifest* reference = type == PgBackupType::kDiff   ? last_full
@@ -134,10 +129,10 @@ Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_nam
                                                                     : nullptr;
   const std::string now = label_time(system_clock().now());
   std::string label = type == PgBackupType::kFull ? now + "F"
-                                                  : label_of(last_full->labels, "cairn.io/pg-full-label") +
-                                                        "_" + now + (type == PgBackupType::kDiff ? "D" : "I");
+                                                  : pg_label(*last_full, "cairn.io/pg-full-label") + "_" +
+                                                        now + (type == PgBackupType::kDiff ? "D" : "I");
   const std::string full_label =
-      type == PgBackupType::kFull ? label : label_of(last_full->labels, "cairn.io/pg-full-label");
+      type == PgBackupType::kFull ? label : pg_label(*last_full, "cairn.io/pg-full-label");
 
   CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<PgSession> session, PgSession::connect(stanza.connection));
   CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> ident,

@@ -18,11 +18,6 @@
 namespace cairn {
 namespace {
 
-std::string label_of(const std::map<std::string, std::string>& labels, const char* key) {
-  auto it = labels.find(key);
-  return it == labels.end() ? "" : it->second;
-}
-
 // A running postmaster owns the directory: its pid file names a live process.
 std::optional<long> live_postmaster(const std::string& dir) {
   std::ifstream pid_file(dir + "/postmaster.pid");
@@ -133,7 +128,7 @@ Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& opt
   struct stat owner {};
   if (::stat(dir.c_str(), &owner) != 0) return errno_status(errno, "stat " + dir);
   CAIRN_RETURN_IF_ERROR(
-      write_text(dir + "/backup_label", label_of(chosen->labels, kPgBackupLabelFile), false, owner));
+      write_text(dir + "/backup_label", pg_label(*chosen, kPgBackupLabelFile), false, owner));
   std::string settings = "\n# Added by cairn pg restore of " + chosen->name + "\n";
   settings += "restore_command = " + conf_quote(options.restore_command) + "\n";
   const std::string& type = options.target_type;
