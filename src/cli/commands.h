@@ -12,7 +12,7 @@ namespace cairn {
 
 struct RepoInitArgs {
   int compression_level = 3;
-  uint32_t pack_size_mib = 32;
+  uint32_t pack_size_mib = 16;
   uint32_t kdf_memory_mib = 64;
   uint32_t kdf_iterations = 3;
 };

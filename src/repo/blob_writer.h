@@ -56,6 +56,9 @@ class BlobWriter {
 
  private:
   Result<bool> append(const PackEntry& entry, ByteView sealed);
+  std::unique_ptr<PackBuilder> new_pack();
+  void keep_buffer(Bytes&& buffer);
+  size_t pack_reservation() const;
   void upload_loop();
   void upload(std::unique_ptr<PackBuilder> pack);
   void enqueue_pack(std::unique_ptr<PackBuilder> pack);
@@ -71,6 +74,8 @@ class BlobWriter {
   BoundedQueue<std::unique_ptr<PackBuilder>> uploads_;
   ByteBudget full_packs_;  // full packs held, at most one per upload thread
   std::vector<std::thread> uploaders_;
+  std::mutex spare_mu_;
+  std::vector<Bytes> spare_buffers_;
   std::mutex index_mu_;
   std::vector<IndexPack> unindexed_;
   size_t unindexed_blobs_ = 0;

@@ -24,7 +24,7 @@ struct RepoConfig {
   std::string id;  // 64 hex, random
   ChunkerParams chunker;
   int compression_level = 3;               // zstd level; 0 stores blobs uncompressed
-  uint32_t pack_size = 32u * 1024 * 1024;  // target pack size in bytes
+  uint32_t pack_size = 16u * 1024 * 1024;  // target pack size in bytes
   TimeNs created = 0;
 };
 

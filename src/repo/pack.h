@@ -31,6 +31,11 @@ class PackBuilder {
   void add(const PackEntry& entry_without_offset, ByteView sealed);
   // Sizes the buffer once, so a growing pack never holds twice its size.
   void reserve(size_t bytes) { data_.reserve(bytes); }
+  // Builds into a buffer finish() returned before (its capacity is kept).
+  void reuse_buffer(Bytes&& buffer) {
+    buffer.clear();
+    data_ = std::move(buffer);
+  }
   size_t size() const { return data_.size(); }
   size_t count() const { return entries_.size(); }
   const std::vector<PackEntry>& entries() const { return entries_; }

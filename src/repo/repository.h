@@ -28,7 +28,7 @@ namespace cairn {
 struct InitOptions {
   KdfParams kdf;
   int compression_level = 3;
-  uint32_t pack_size = 32u * 1024 * 1024;
+  uint32_t pack_size = 16u * 1024 * 1024;
   ChunkerParams chunker;  // the seed is always made fresh
 };
 

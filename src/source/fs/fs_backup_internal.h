@@ -51,6 +51,33 @@ struct ChunkJob {
   Bytes data;
 };
 
+// Chunk buffers handed from readers to workers and back. Each is as large
+// as a chunk (up to 2 MiB), so a new one per chunk would be fresh pages,
+// faulted in and zeroed, for every byte backed up; recycled, the same few
+// stay resident. Holds at most kKept; the byte budget bounds how many are
+// in use at once anyway.
+class ChunkBufferPool {
+ public:
+  static constexpr size_t kKept = 4;
+  Bytes take() {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.empty()) return Bytes();
+    Bytes b = std::move(free_.back());
+    free_.pop_back();
+    return b;
+  }
+  void give(Bytes&& b) {
+    b.clear();
+    std::lock_guard<std::mutex> lock(mu_);
+    if (free_.size() < kKept) free_.push_back(std::move(b));
+    b = Bytes();
+  }
+
+ private:
+  std::mutex mu_;
+  std::vector<Bytes> free_;
+};
+
 class FsArchiver {
  public:
   FsArchiver(Repository& repo, const FsBackupOptions& options, BackupProgress& progress);
@@ -80,6 +107,7 @@ class FsArchiver {
   BlobWriter writer_;
   BoundedQueue<FileBatch> files_;
   BoundedQueue<ChunkJob> chunks_;
+  ChunkBufferPool chunk_buffers_;
   ByteBudget budget_;
   std::mutex issues_mu_;
   BackupStats stats_;  // walker-owned fields; atomics below for the rest
