@@ -397,7 +397,7 @@ declare -A C
 C[sha]=$(openssl_rate sha256)
 C[aes]=$(openssl_rate aes-256-gcm)
 sample=$run/zstd-sample
-{ tar -cf - -C "$(ds_path "${datasets[0]}")" . 2>/dev/null || true; } | head -c $((64 << 20)) >"$sample" || true
+{ tar --sort=name -cf - -C "$(ds_path "${datasets[0]}")" . 2>/dev/null || true; } | head -c $((64 << 20)) >"$sample" || true
 read -r C[zc] C[zd] < <(zstd_rates "$sample")
 rm -f "$sample"
 C[write]=$(seq_write)
