@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <functional>
 #include <map>
 
 #include "restore/restorer_internal.h"
@@ -35,8 +36,10 @@ std::string child_path(const std::string& dir, const std::string& name) {
 
 class Planner {
  public:
-  Planner(Repository& repo, const RestoreOptions& options, RestorePlan& plan, RestoreProgress& progress)
-      : repo_(repo), options_(options), plan_(plan), progress_(progress) {}
+  using FlushFn = std::function<void()>;
+  Planner(Repository& repo, const RestoreOptions& options, RestorePlan& plan, RestoreProgress& progress,
+          FlushFn flush)
+      : repo_(repo), options_(options), plan_(plan), progress_(progress), flush_(std::move(flush)) {}
 
   Status plan_tree(const BlobId& tree_id, const std::string& snap_path, bool all) {
     CAIRN_ASSIGN_OR_RETURN(Tree tree, repo_.read_tree(tree_id));
@@ -117,15 +120,26 @@ class Planner {
     }
     file->pending = chunks;
     file->node = std::move(node);
+    file->node.content = {};  // planned above; the writer needs only the metadata
     plan_.files.push_back(std::move(file));
+    window_entries_ += 1 + static_cast<size_t>(chunks);
+    // Restored in windows so that a restore of millions of files holds one
+    // window's plan, not all of it (1,000,000 tiny files: 779 MB before). A
+    // window is large enough that its packs are still read front to back.
+    if (window_entries_ >= std::max<size_t>(1, options_.window_entries)) {
+      flush_();
+      window_entries_ = 0;
+    }
   }
 
   Repository& repo_;
   const RestoreOptions& options_;
   RestorePlan& plan_;
   RestoreProgress& progress_;
+  FlushFn flush_;
   std::map<std::pair<uint64_t, uint64_t>, std::string> first_link_;
   bool matched_ = false;
+  size_t window_entries_ = 0;
 };
 
 void raise_open_file_limit() {
@@ -157,36 +171,43 @@ Result<RestoreResult> restore_snapshot(Repository& repo, const SnapshotManifest&
   raise_open_file_limit();
 
   RestorePlan plan;
-  Planner planner(repo, opts, plan, progress);
+  RestoreResult result;
+  RestoreOwnership ownership{opts.restore_owner};
+  size_t directories_made = 0;
+  // Restores the files planned so far (their folders first) and forgets them.
+  auto restore_window = [&] {
+    for (; directories_made < plan.directories.size(); ++directories_made) {
+      const std::string& path = plan.directories[directories_made].first;
+      Status s = ensure_directory(path);
+      if (!s.is_ok()) result.errors.push_back({path, s.message()});
+    }
+    for (auto& file : plan.files) {
+      if (file->failed) continue;
+      if (file->pending == 0) {
+        // Empty file (or one made only of holes): nothing to fetch.
+        file->pending = 1;
+        chunk_written(*file, ownership, progress);
+      }
+    }
+    restore_data(repo, plan, opts, progress);
+    for (auto& file : plan.files) {
+      if (file->failed) {
+        result.errors.push_back({file->path, "not restored: " + file->error});
+      } else {
+        result.files++;
+        result.bytes += file->node.size;
+      }
+    }
+    plan.files.clear();
+    plan.packs.clear();
+  };
+  Planner planner(repo, opts, plan, progress, restore_window);
   CAIRN_RETURN_IF_ERROR(
       planner.plan_tree(snapshot.tree, "/", false).with_context("reading the backup's tree"));
   if (!opts.includes.empty() && !planner.matched())
     return not_found("no path in backup \"" + snapshot.name + "\" matches the --include paths given");
+  restore_window();
 
-  RestoreResult result;
-  RestoreOwnership ownership{opts.restore_owner};
-  for (const auto& [path, node] : plan.directories) {
-    Status s = ensure_directory(path);
-    if (!s.is_ok()) result.errors.push_back({path, s.message()});
-  }
-  for (auto& file : plan.files) {
-    if (file->failed) continue;
-    if (file->pending == 0) {
-      // Empty file (or one made only of holes): nothing to fetch.
-      file->pending = 1;
-      chunk_written(*file, ownership, progress);
-    }
-  }
-  restore_data(repo, plan, opts, progress);
-
-  for (auto& file : plan.files) {
-    if (file->failed) {
-      result.errors.push_back({file->path, "not restored: " + file->error});
-    } else {
-      result.files++;
-      result.bytes += file->node.size;
-    }
-  }
   for (const auto& [path, first] : plan.hardlinks) {
     Status s = restore_hardlink(first, path);
     if (s.is_ok())

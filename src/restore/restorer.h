@@ -25,6 +25,9 @@ struct RestoreOptions {
   // ancestors are not restored): "/var/lib/pg/data" puts
   // /var/lib/pg/data/base/1 at <target>/base/1. Empty: paths are re-rooted whole.
   std::string strip_prefix;
+  // Files (plus their chunks) planned and restored at a time: bounds the
+  // memory of a restore of millions of files.
+  size_t window_entries = 50'000;
 };
 
 struct RestoreProgress {
@@ -44,8 +47,10 @@ struct RestoreResult {
   std::vector<BackupIssue> errors;  // files not restored, and why
 };
 
-// Fails (restoring nothing) only when the plan cannot be made: the target
-// cannot be created, an include matches nothing, or the tree is unreadable.
+// Fails only when the plan cannot be made: the target cannot be created or
+// an include matches nothing (both before anything is written), or a tree is
+// unreadable. Files are planned and restored in windows (window_entries), so
+// a tree found unreadable late leaves the windows before it restored.
 Result<RestoreResult> restore_snapshot(Repository& repo, const SnapshotManifest& snapshot,
                                        const RestoreOptions& options, RestoreProgress* progress);
 

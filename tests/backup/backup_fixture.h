@@ -59,6 +59,7 @@ class BackupTest : public ::testing::Test {
     options.target = target;
     options.includes = includes;
     options.restore_owner = geteuid() == 0;
+    if (restore_window_ > 0) options.window_entries = restore_window_;
     auto r = restore_snapshot(*repo_, *snap, options, nullptr);
     EXPECT_TRUE(r.is_ok()) << r.status().message();
     return r.is_ok() ? *r : RestoreResult{};
@@ -67,6 +68,7 @@ class BackupTest : public ::testing::Test {
   TempDir tmp_;
   std::string repo_path_;
   uint32_t pack_size_ = 4u << 20;
+  size_t restore_window_ = 0;  // 0: the restorer's default
   std::unique_ptr<Repository> repo_;
 };
 

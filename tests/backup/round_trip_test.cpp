@@ -41,6 +41,26 @@ TEST_F(BackupTest, RoundTripOfEveryKindOfEntryIsIdentical) {
   EXPECT_EQ(joined(compare_trees(src, out + src, opts)), "");
 }
 
+TEST_F(BackupTest, RestoreInWindowsOfTwoFilesIsIdenticalIncludingLinksAcrossWindows) {
+  std::string src = tmp_.file("src");
+  make_every_kind_tree(src);
+  for (int i = 0; i < 7; ++i) {
+    std::ofstream(src + "/many-" + std::to_string(i)) << std::string(static_cast<size_t>(i) * 1000, 'x');
+  }
+  ASSERT_EQ(link((src + "/many-3").c_str(), (src + "/many-link").c_str()), 0);
+  backup("windows", {src});
+
+  restore_window_ = 2;
+  std::string out = tmp_.file("out");
+  RestoreResult r = restore("windows", out);
+  EXPECT_TRUE(r.errors.empty()) << r.errors.front().path << ": " << r.errors.front().message;
+  EXPECT_GE(r.files, 8u);
+  CompareOptions opts;
+  opts.compare_owner = geteuid() == 0;
+  opts.check_allocated_size = true;
+  EXPECT_EQ(joined(compare_trees(src, out + src, opts)), "");
+}
+
 // Writes the file's pages to disk and drops them from the page cache;
 // returns how many of its pages are still cached.
 size_t evict_from_page_cache(const std::string& path) {
