@@ -412,7 +412,8 @@ int run_cli(int argc, char** argv) {
   // restore
   auto* restore = app.add_subcommand("restore", "Restore backups")->require_subcommand(1);
   RestoreCreateArgs rc;
-  auto* rc_cmd = restore->add_subcommand("create", "Restore a backup, or some of its paths, into a folder");
+  auto* rc_cmd = restore->add_subcommand(
+      "create", "Restore a backup: files into a folder, or Kubernetes objects into a cluster");
   rc_cmd->add_option("NAME", rc.name, "Name of this restore (default: <backup>-<timestamp>)");
   rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore");
   rc_cmd->add_option("--from-schedule", rc.from_schedule,

@@ -91,7 +91,8 @@ TEST_F(K8sRestoreCliTest, RestoreIntoAnEmptyClusterIsListedDescribedAndSeenByKub
   const CommandResult k = kubectl({"get", "deployments", "-A", "-o", "json"});
   ASSERT_EQ(k.exit_code, 0) << k.err;
   std::set<std::string> names;
-  for (const json& i : json::parse(k.out)["items"]) names.insert(i["metadata"]["name"].get<std::string>());
+  const json listed = json::parse(k.out);
+  for (const json& i : listed["items"]) names.insert(i["metadata"]["name"].get<std::string>());
   EXPECT_EQ(names, (std::set<std::string>{"commander", "houston", "weightless-meteor-5042-scheduler",
                                           "weightless-meteor-5042-webserver"}));
   const CommandResult a = kubectl({"get", "astartes", "-n", "astarte", "-o", "json"});
