@@ -62,7 +62,7 @@ echo "Objects: $n configmaps (+ their namespace); runs: $repeats (median shown);
 echo
 echo "| step | seconds | objects/s |"
 echo "|---|---:|---:|"
-row() { [[ $# -gt 1 ]] || { echo "| $1 | n/a | |"; return; }; local m; m=$(printf '%s\n' "${@:2}" | median); echo "| $1 | $m | $(echo "$n / $m" | bc) |"; }
-row "kubectl get -A -o json" "${list[@]}"
+row() { [[ $# -gt 1 ]] || { echo "| $1 | n/a | |"; return; }; local m; m=$(printf '%s\n' "${@:2}" | median); printf '| %s | %.3f | %.0f |\n' "$1" "$m" "$(echo "$n / $m" | bc -l)"; }
+row "kubectl get configmaps -A -o json" "${list[@]}"
 row "cairn backup create" "${backup[@]}"
 row "cairn restore create (empty server)" "${restore[@]}"
