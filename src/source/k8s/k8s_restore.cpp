@@ -1,7 +1,10 @@
 #include "source/k8s/k8s_restore.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <functional>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
@@ -110,6 +113,35 @@ bool crd_established(const json& crd) {
     if (c.value("type", "") == "Established" && c.value("status", "") == "True") return true;
   }
   return false;
+}
+
+// One object ready to send: cleaned, mapped and modified.
+struct Prepared {
+  const BackupItem* item;
+  json object;
+  std::string ns;
+  std::string name;
+};
+
+// Creates of one type in flight at once: enough to hide API round trips,
+// few enough to stay far below an API server's default rate limits.
+constexpr size_t kCreatesInFlight = 8;
+
+// fn(0) ... fn(n-1) on up to kCreatesInFlight threads.
+void for_each_in_parallel(size_t n, const std::function<void(size_t)>& fn) {
+  const size_t workers = std::min(kCreatesInFlight, n);
+  if (workers <= 1) {
+    for (size_t i = 0; i < n; ++i) fn(i);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  std::vector<std::thread> threads;
+  for (size_t w = 0; w < workers; ++w) {
+    threads.emplace_back([&] {
+      for (size_t i = next++; i < n; i = next++) fn(i);
+    });
+  }
+  for (std::thread& t : threads) t.join();
 }
 
 class K8sRestorer {
@@ -224,13 +256,35 @@ class K8sRestorer {
       CAIRN_RETURN_IF_ERROR(rediscover());
       resource = discovery_.find(type);
     }
+    // Reading, cleaning and namespaces in order; then the creates of this
+    // type in parallel: they cannot depend on each other, and each is a
+    // round trip to the API server.
+    std::vector<Prepared> ready;
     for (const BackupItem* item : items) {
       if (resource == nullptr || resource->group_resource() != type) {
         fail(*item, item->ns,
              "the cluster does not serve " + type + "; restore its CustomResourceDefinition first");
         continue;
       }
-      restore_item(*resource, *item);
+      if (std::optional<Prepared> p = prepare(*resource, *item)) ready.push_back(std::move(*p));
+    }
+    const size_t items_before = record_.items.size();
+    const size_t errors_before = record_.errors.size();
+    std::vector<char> present(ready.size(), 0);
+    for_each_in_parallel(ready.size(), [&](size_t i) { present[i] = apply(*resource, ready[i]); });
+    // Parallel completion order is arbitrary; records list a type's items by namespace and name.
+    std::sort(record_.items.begin() + static_cast<std::ptrdiff_t>(items_before), record_.items.end(),
+              [](const RestoreItem& a, const RestoreItem& b) {
+                return a.namespace_ != b.namespace_ ? a.namespace_ < b.namespace_ : a.name < b.name;
+              });
+    std::sort(record_.errors.begin() + static_cast<std::ptrdiff_t>(errors_before), record_.errors.end());
+    for (size_t i = 0; i < ready.size(); ++i) {
+      if (!present[i]) continue;
+      if (type == kCrds) {
+        established_wait_.push_back(ready[i].name);
+        crds_since_discovery_ = true;
+      }
+      if (type == "namespaces") ready_namespaces_.insert(ready[i].name);
     }
     if (type == kCrds && !established_wait_.empty()) {
       wait_for_established(*resource);
@@ -264,40 +318,58 @@ class K8sRestorer {
     established_wait_.clear();
   }
 
-  void restore_item(const k8s::ApiResource& r, const BackupItem& item) {
+  // The object as it will be sent, or nullopt when it fails (recorded) or
+  // the label selector leaves it out.
+  std::optional<Prepared> prepare(const k8s::ApiResource& r, const BackupItem& item) {
     Result<std::string> text = read_content(repo_, item.content);
-    if (!text.is_ok()) return fail(item, item.ns, text.status().message());
+    if (!text.is_ok()) {
+      fail(item, item.ns, text.status().message());
+      return std::nullopt;
+    }
     json obj = json::parse(*text, nullptr, false);
-    if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object())
-      return fail(item, item.ns, "the backed-up object is not a Kubernetes object in JSON");
-    if (!labels_match(selector_, labels_of(obj))) return;
+    if (!obj.is_object() || !obj.contains("metadata") || !obj["metadata"].is_object()) {
+      fail(item, item.ns, "the backed-up object is not a Kubernetes object in JSON");
+      return std::nullopt;
+    }
+    if (!labels_match(selector_, labels_of(obj))) return std::nullopt;
     clean_for_restore(obj, item.group_resource);
     map_namespaces(obj, item.group_resource, options_.namespace_mappings);
     const std::string ns = r.namespaced ? obj["metadata"].value("namespace", "") : "";
     if (r.namespaced) {
       Status ready = ensure_namespace(ns);
-      if (!ready.is_ok()) return fail(item, ns, ready.message());
+      if (!ready.is_ok()) {
+        fail(item, ns, ready.message());
+        return std::nullopt;
+      }
     }
     if (!modifiers_.empty()) {
       Status modified = modifiers_.apply(item.group_resource, obj);
-      if (!modified.is_ok()) return fail(item, ns, modified.message());
+      if (!modified.is_ok()) {
+        fail(item, ns, modified.message());
+        return std::nullopt;
+      }
     }
     const std::string name = obj["metadata"].value("name", item.name);
-    Result<std::string> created = client_.create(r, ns, obj.dump());
+    return Prepared{&item, std::move(obj), ns, name};
+  }
+
+  // Creates (or, by policy, updates) one object; true when it is in the
+  // cluster afterwards. Runs on several threads: touches record_ only
+  // through outcome() and fail().
+  bool apply(const k8s::ApiResource& r, const Prepared& p) {
+    const BackupItem& item = *p.item;
+    Result<std::string> created = client_.create(r, p.ns, p.object.dump());
     if (created.is_ok()) {
-      outcome(item, ns, name, "created", "");
+      outcome(item, p.ns, p.name, "created", "");
     } else if (created.status().code() != ErrorCode::kAlreadyExists) {
-      return fail(item, ns, created.status().message());
+      fail(item, p.ns, created.status().message());
+      return false;
     } else if (options_.existing == ExistingResourcePolicy::kNone) {
-      outcome(item, ns, name, "skipped-exists", "already exists in the cluster; left as it is");
+      outcome(item, p.ns, p.name, "skipped-exists", "already exists in the cluster; left as it is");
     } else {
-      update(r, item, ns, name, obj);
+      update(r, item, p.ns, p.name, p.object);
     }
-    if (item.group_resource == kCrds) {
-      established_wait_.push_back(name);
-      crds_since_discovery_ = true;
-    }
-    if (item.group_resource == "namespaces") ready_namespaces_.insert(name);
+    return true;
   }
 
   // --existing-resource-policy update: patch the live object to the backed-up state.
@@ -335,11 +407,13 @@ class K8sRestorer {
 
   void outcome(const BackupItem& item, const std::string& ns, const std::string& name, const char* what,
                const std::string& reason) {
+    std::lock_guard<std::mutex> hold(record_mutex_);
     record_.items.push_back({item.group_resource, ns, name, what, reason});
   }
 
   void fail(const BackupItem& item, const std::string& ns, const std::string& reason) {
     outcome(item, ns, item.name, "failed", reason);
+    std::lock_guard<std::mutex> hold(record_mutex_);
     record_.errors.push_back(item.group_resource + "/" + (ns.empty() ? "" : ns + "/") + item.name + ": " +
                              reason);
   }
@@ -354,6 +428,7 @@ class K8sRestorer {
   bool crds_since_discovery_ = false;
   std::vector<std::string> established_wait_;  // CRDs restored, not yet seen Established
   std::set<std::string> ready_namespaces_;
+  std::mutex record_mutex_;  // outcome() and fail() are called from the parallel creates
   RestoreRecord record_;
 };
 
