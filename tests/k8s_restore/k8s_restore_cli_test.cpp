@@ -100,6 +100,32 @@ TEST_F(K8sRestoreCliTest, RestoreIntoAnEmptyClusterIsListedDescribedAndSeenByKub
   EXPECT_EQ(json::parse(a.out)["items"].size(), 1u);
 }
 
+TEST_F(K8sRestoreCliTest, JsonOutputReportsEveryItemAndRestoringTwiceSkipsOrUpdates) {
+  ASSERT_EQ(
+      run({"backup", "create", "astro", "--include-namespaces", "astronomer", "--kubeconfig", source_config_})
+          .exit_code,
+      0);
+  CommandResult c = run(
+      {"restore", "create", "first", "--from-backup", "astro", "--kubeconfig", target_config_, "-o", "json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  json j = json::parse(c.out);
+  EXPECT_EQ(j["status"], "Completed");
+  EXPECT_EQ(j["outcomes"]["created"], j["items"].size());
+  c = run({"restore", "create", "second", "--from-backup", "astro", "--kubeconfig", target_config_, "-o",
+           "json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  j = json::parse(c.out);
+  EXPECT_EQ(j["outcomes"]["skipped-exists"], j["items"].size());
+  c = run({"restore", "create", "third", "--from-backup", "astro", "--kubeconfig", target_config_,
+           "--existing-resource-policy", "update", "--include-resources", "configmaps", "-o", "json"});
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  j = json::parse(c.out);
+  ASSERT_EQ(j["items"].size(), 1u);
+  EXPECT_EQ(j["items"][0]["name"], "houston-config");
+  EXPECT_EQ(j["items"][0]["outcome"], "skipped-exists");
+  EXPECT_EQ(j["items"][0]["reason"], "already exists and matches the backup");
+}
+
 TEST_F(K8sRestoreCliTest, FromSchedulePicksTheNewestCompletedBackup) {
   ASSERT_EQ(run({"schedule", "create", "s", "--schedule", "@daily", "--path", src_}).exit_code, 0);
   const std::string label = "cairn.io/schedule-name=s";
