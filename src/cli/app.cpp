@@ -52,6 +52,38 @@ void add_output_flag(CLI::App* cmd, GlobalOptions& g) {
   cmd->add_option("-o,--output", g.output, "Output format")->check(CLI::IsMember({"table", "json"}));
 }
 
+// restore create's flags for Kubernetes backups (Velero's names).
+void add_restore_k8s_flags(CLI::App* cmd, RestoreCreateArgs& a) {
+  cmd->add_option("--include-namespaces", a.include_namespaces,
+                  "Kubernetes: namespaces to restore (a,b or *)")
+      ->delimiter(',');
+  cmd->add_option("--exclude-namespaces", a.exclude_namespaces, "Kubernetes: namespaces to leave out")
+      ->delimiter(',');
+  cmd->add_option("--include-resources", a.include_resources,
+                  "Kubernetes: resource types to restore (a,b or *)")
+      ->delimiter(',');
+  cmd->add_option("--exclude-resources", a.exclude_resources, "Kubernetes: resource types to leave out")
+      ->delimiter(',');
+  cmd->add_option("--selector", a.selector, "Kubernetes: only objects with these labels (k=v,k2!=v2)");
+  cmd->add_option("--include-cluster-resources", a.include_cluster_resources,
+                  "Kubernetes: cluster-scoped objects: true, false or auto (only with every namespace)");
+  cmd->add_option("--namespace-mappings", a.namespace_mappings,
+                  "Kubernetes: restore namespace old into new (old:new,old2:new2)")
+      ->delimiter(',');
+  cmd->add_option("--existing-resource-policy", a.existing_resource_policy,
+                  "Kubernetes: objects that already exist: none (leave them) or update (patch them)");
+  cmd->add_option("--resource-modifiers", a.resource_modifiers,
+                  "Kubernetes: Velero resource modifiers YAML file (JSON patches by type, namespace, name)");
+  cmd->add_option("--restore-resource-priorities", a.restore_resource_priorities,
+                  "Kubernetes: restore order (a,b,-,c: a and b first, c last); replaces Velero's default")
+      ->delimiter(',');
+  cmd->add_option("--crd-establish-timeout", a.crd_establish_timeout_seconds,
+                  "Kubernetes: seconds to wait for a restored CRD to be Established")
+      ->capture_default_str();
+  cmd->add_option("--kubeconfig", a.kubeconfig, "Kubeconfig file (default: KUBECONFIG, ~/.kube/config)");
+  cmd->add_option("--context", a.kube_context, "Kubeconfig context (default: its current-context)");
+}
+
 void add_keep_flags(CLI::App* cmd, RetentionPolicy& p) {
   auto* last = cmd->add_option("--keep-last", p.keep_last, "Keep the N newest backups");
   auto* hourly =
@@ -380,19 +412,34 @@ int run_cli(int argc, char** argv) {
   // restore
   auto* restore = app.add_subcommand("restore", "Restore backups")->require_subcommand(1);
   RestoreCreateArgs rc;
-  auto* rc_cmd = restore->add_subcommand("create", "Restore a backup, or some of its paths, into a folder");
+  auto* rc_cmd = restore->add_subcommand(
+      "create", "Restore a backup: files into a folder, or Kubernetes objects into a cluster");
   rc_cmd->add_option("NAME", rc.name, "Name of this restore (default: <backup>-<timestamp>)");
   rc_cmd->add_option("--from-backup", rc.from_backup, "Backup to restore");
   rc_cmd->add_option("--from-schedule", rc.from_schedule,
                      "Restore the newest Completed backup of this schedule (instead of --from-backup)");
   rc_cmd->add_flag("--wait", rc.wait, "Accepted for compatibility with velero; restores always finish first");
-  rc_cmd
-      ->add_option("--target", rc.target,
-                   "Folder to restore into; backed-up paths are re-created under it ('/' restores in place)")
-      ->required();
+  rc_cmd->add_option(
+      "--target", rc.target,
+      "Folder to restore into; backed-up paths are re-created under it ('/' restores in place). "
+      "Required for file backups");
   rc_cmd->add_option("--include", rc.includes, "Backed-up path to restore (repeatable; default: everything)");
+  add_restore_k8s_flags(rc_cmd, rc);
   add_output_flag(rc_cmd, g);
   rc_cmd->callback([&] { code = cmd_restore_create(g, rc); });
+
+  RestoreGetArgs rget;
+  auto* rget_cmd = restore->add_subcommand("get", "List restores");
+  rget_cmd->add_option("NAME", rget.names, "Only these restores");
+  add_output_flag(rget_cmd, g);
+  rget_cmd->callback([&] { code = cmd_restore_get(g, rget); });
+
+  RestoreDescribeArgs rdesc;
+  auto* rdesc_cmd = restore->add_subcommand("describe", "Show one restore: status, errors, warnings");
+  rdesc_cmd->add_option("NAME", rdesc.name, "Restore name")->required();
+  rdesc_cmd->add_flag("--details", rdesc.details, "Show the outcome of every item");
+  add_output_flag(rdesc_cmd, g);
+  rdesc_cmd->callback([&] { code = cmd_restore_describe(g, rdesc); });
 
   // key
   auto* key =

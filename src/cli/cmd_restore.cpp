@@ -63,15 +63,26 @@ int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
   }
   if (!a.from_schedule.empty()) return restore_from_schedule(g, a);
   std::string name = a.name.empty() ? a.from_backup + "-" + timestamp_suffix() : a.name;
-  std::error_code ec;
-  std::string target = std::filesystem::absolute(a.target, ec).lexically_normal().string();
-  if (ec || a.target.empty()) {
-    std::fprintf(stderr, "error: the restore target \"%s\" is not a usable path.\n", a.target.c_str());
-    return kExitUsage;
-  }
   auto repo = open_repository(g, true);
   Result<SnapshotManifest> snap = repo->load_snapshot(a.from_backup);
   exit_on_error(snap.status());
+  if (snap->source == "k8s") return cmd_restore_create_k8s(g, a, name, *repo, *snap);
+  if (a.restores_cluster_flags()) {
+    std::fprintf(stderr, "error: backup \"%s\" holds files; the Kubernetes flags do not apply to it.\n",
+                 a.from_backup.c_str());
+    return kExitUsage;
+  }
+  if (a.target.empty()) {
+    std::fprintf(stderr, "error: give --target, the folder to restore backup \"%s\" into.\n",
+                 a.from_backup.c_str());
+    return kExitUsage;
+  }
+  std::error_code ec;
+  std::string target = std::filesystem::absolute(a.target, ec).lexically_normal().string();
+  if (ec) {
+    std::fprintf(stderr, "error: the restore target \"%s\" is not a usable path.\n", a.target.c_str());
+    return kExitUsage;
+  }
 
   RestoreOptions options;
   options.target = target;

@@ -10,6 +10,9 @@
 
 namespace cairn {
 
+class Repository;
+struct SnapshotManifest;
+
 struct RepoInitArgs {
   int compression_level = 3;
   uint32_t pack_size_mib = 16;
@@ -91,8 +94,42 @@ struct RestoreCreateArgs {
   bool wait = false;          // accepted for velero compatibility: restores are synchronous
   std::string target;
   std::vector<std::string> includes;
+  // Kubernetes backups (cmd_restore_k8s.cpp); lists are comma-separated on the command line.
+  std::vector<std::string> include_namespaces;  // "*" or empty: all
+  std::vector<std::string> exclude_namespaces;
+  std::vector<std::string> include_resources;
+  std::vector<std::string> exclude_resources;
+  std::string selector;                                  // label selector: k=v,k2!=v2
+  std::string include_cluster_resources;                 // true | false | auto ("" = auto)
+  std::vector<std::string> namespace_mappings;           // old:new
+  std::string existing_resource_policy;                  // none | update ("" = none)
+  std::string resource_modifiers;                        // Velero's resource modifiers YAML file
+  std::vector<std::string> restore_resource_priorities;  // a,b,-,c; empty: Velero's defaults
+  double crd_establish_timeout_seconds = 60;
+  std::string kubeconfig;
+  std::string kube_context;
+  bool restores_cluster_flags() const {
+    return !include_namespaces.empty() || !exclude_namespaces.empty() || !include_resources.empty() ||
+           !exclude_resources.empty() || !selector.empty() || !include_cluster_resources.empty() ||
+           !namespace_mappings.empty() || !existing_resource_policy.empty() || !resource_modifiers.empty() ||
+           !restore_resource_priorities.empty() || !kubeconfig.empty() || !kube_context.empty();
+  }
 };
 int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a);
+// `name` is the restore's (defaulted) name; `backup` is already loaded from `repo`.
+int cmd_restore_create_k8s(const GlobalOptions& g, const RestoreCreateArgs& a, const std::string& name,
+                           Repository& repo, const SnapshotManifest& backup);
+
+struct RestoreGetArgs {
+  std::vector<std::string> names;
+};
+int cmd_restore_get(const GlobalOptions& g, const RestoreGetArgs& a);
+
+struct RestoreDescribeArgs {
+  std::string name;
+  bool details = false;
+};
+int cmd_restore_describe(const GlobalOptions& g, const RestoreDescribeArgs& a);
 
 struct LocationCreateArgs {
   Location location;  // name, provider and fields from the flags

@@ -11,6 +11,7 @@ const char* object_kind_name(ObjectKind kind) {
     case ObjectKind::kSnapshot: return "snapshots";
     case ObjectKind::kLock: return "locks";
     case ObjectKind::kArchive: return "archive";
+    case ObjectKind::kRestore: return "restores";
   }
   return "unknown";
 }

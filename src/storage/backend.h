@@ -36,6 +36,7 @@ enum class ObjectKind {
   kSnapshot,  // snapshots/<name>: one backup's manifest
   kLock,      // locks/<name>: who is using the repository
   kArchive,   // archive/<name>: PostgreSQL stanzas and WAL segments, by keyed name
+  kRestore,   // restores/<name>: one restore's outcome, by keyed name (no blobs)
 };
 
 const char* object_kind_name(ObjectKind kind);  // "config", "keys", "data", ...

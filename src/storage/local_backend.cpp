@@ -67,9 +67,10 @@ class LocalBackend final : public Backend {
       CAIRN_RETURN_IF_ERROR(make_pack_folder(key.name.substr(0, 2)));
       st = write_file_atomic(path, data, ReplaceMode::kFailIfExists, kObjectMode);
     }
-    // archive/ came after the first repositories were made: made on first use there.
-    if (st.code() == ErrorCode::kNotFound && key.kind == ObjectKind::kArchive) {
-      CAIRN_RETURN_IF_ERROR(make_folder(root_ + "/archive"));
+    // archive/ and restores/ came after the first repositories were made: made on first use there.
+    if (st.code() == ErrorCode::kNotFound &&
+        (key.kind == ObjectKind::kArchive || key.kind == ObjectKind::kRestore)) {
+      CAIRN_RETURN_IF_ERROR(make_folder(root_ + "/" + object_kind_name(key.kind)));
       CAIRN_RETURN_IF_ERROR(sync_directory(root_));
       st = write_file_atomic(path, data, ReplaceMode::kFailIfExists, kObjectMode);
     }
@@ -126,8 +127,9 @@ class LocalBackend final : public Backend {
       return info.status().code() == ErrorCode::kNotFound ? Status::ok() : info.status();
     }
     const std::string folder = root_ + "/" + object_kind_name(kind);
-    if (kind == ObjectKind::kArchive && ::access(folder.c_str(), F_OK) != 0 && errno == ENOENT)
-      return Status::ok();  // an older repository that never archived anything
+    if ((kind == ObjectKind::kArchive || kind == ObjectKind::kRestore) &&
+        ::access(folder.c_str(), F_OK) != 0 && errno == ENOENT)
+      return Status::ok();  // an older repository that never archived or restored anything
     if (kind != ObjectKind::kPack) return list_folder(folder, kind, "", fn);
     // Packs: one folder per first two hex digits. Anything else in data/ is not ours.
     return for_each_entry(folder, [&](int, const char* name) -> Status {
