@@ -665,6 +665,10 @@ TEST_F(PgTest, AScheduleRunsPgBackupsWithTheirRetentionFromTheServer) {
                    "*/3 * * * * *", "--pg-stanza", "main", "--pg-type", "full", "--pg-retention-full", "1"},
                   env);
   ASSERT_EQ(created.exit_code, 0) << created.err;
+  CommandResult by_hand = as_postgres(
+      {cairn_binary(), "--repo", repo(), "backup", "create", "--from-schedule", "pg-nightly"}, env);
+  EXPECT_EQ(by_hand.exit_code, 2);
+  EXPECT_NE(by_hand.err.find("run 'cairn pg backup --stanza main'"), std::string::npos) << by_hand.err;
   // The server runs for 10 seconds: backups every 3 seconds, each keeping only the newest full.
   CommandResult server = as_postgres(
       {"timeout", "-s", "TERM", "10", cairn_binary(), "server", "--metrics-address", "127.0.0.1:0"}, env);
