@@ -112,6 +112,8 @@ struct PgArgs {
   PgBackupArgs backup;
   PgRestoreArgs restore;
   PgInfoArgs info;
+  PgExpireArgs expire;
+  PgCheckArgs check;
 };
 
 void add_pg_commands(CLI::App& app, GlobalOptions& g, PgArgs& a, int& code) {
@@ -146,8 +148,24 @@ void add_pg_commands(CLI::App& app, GlobalOptions& g, PgArgs& a, int& code) {
       ->add_option("--type", a.backup.type,
                    "full, diff (since the last full) or incr (since the last backup)")
       ->check(CLI::IsMember({"full", "diff", "incr"}));
+  backup->add_option("--retention-full", a.backup.retention_full, "Then keep only the newest N full backups")
+      ->check(CLI::Range(0, 1000000));
+  backup->add_option("--retention-diff", a.backup.retention_diff, "Then keep only the newest N diff backups")
+      ->check(CLI::Range(0, 1000000));
   add_output_flag(backup, g);
   backup->callback([&] { code = cmd_pg_backup(g, a.backup); });
+
+  auto* expire = pg->add_subcommand(
+      "expire",
+      "Remove backups beyond the retention and the WAL no kept backup needs (--dry-run to preview)");
+  expire->add_option("--stanza", a.expire.stanza, "Stanza name")->required();
+  expire->add_option("--retention-full", a.expire.retention_full, "Keep the newest N full backups (0: all)")
+      ->check(CLI::Range(0, 1000000));
+  expire->add_option("--retention-diff", a.expire.retention_diff, "Keep the newest N diff backups (0: all)")
+      ->check(CLI::Range(0, 1000000));
+  expire->add_flag("--dry-run", a.expire.dry_run, "Show what would be removed; remove nothing");
+  add_output_flag(expire, g);
+  expire->callback([&] { code = cmd_pg_expire(g, a.expire); });
 
   auto* restore = pg->add_subcommand("restore", "Restore a stanza's backup and set up recovery to a target");
   restore->add_option("--stanza", a.restore.stanza, "Stanza name")->required();
@@ -161,7 +179,20 @@ void add_pg_commands(CLI::App& app, GlobalOptions& g, PgArgs& a, int& code) {
       ->check(CLI::IsMember({"pause", "promote", "shutdown"}));
   restore->add_option("--target-timeline", a.restore.target_timeline, "Timeline to recover along");
   restore->add_flag("--force", a.restore.force, "Replace the contents of a non-empty directory");
+  restore->add_flag("--delta", a.restore.delta,
+                    "Keep the files that already match the backup; fetch only the chunks that differ");
+  add_output_flag(restore, g);
   restore->callback([&] { code = cmd_pg_restore(g, a.restore); });
+
+  auto* check = pg->add_subcommand(
+      "check", "Switch WAL and wait until the segment is archived; report gaps in the archive");
+  check->add_option("--stanza", a.check.stanza, "Stanza name")->required();
+  check
+      ->add_option("--archive-timeout", a.check.archive_timeout,
+                   "Seconds to wait for the segment (default 60)")
+      ->check(CLI::Range(0.0, 86400.0));
+  add_output_flag(check, g);
+  check->callback([&] { code = cmd_pg_check(g, a.check); });
 
   auto* info = pg->add_subcommand("info", "List the backups and the WAL archive of stanzas");
   info->add_option("--stanza", a.info.stanza, "Only this stanza");
@@ -244,6 +275,13 @@ void add_schedule_commands(CLI::App& app, GlobalOptions& g, ScheduleArgs& args, 
   create->add_option("--exclude-marker", c.exclude_marker, "Skip folders that hold a file with this name")
       ->capture_default_str();
   create->add_option("--label", c.labels, "Label k=v for each backup (repeatable)");
+  create->add_option("--pg-stanza", c.pg_stanza, "Run 'cairn pg backup' of this stanza instead of --path");
+  create->add_option("--pg-type", c.pg_type, "full, diff or incr (with --pg-stanza; default incr)")
+      ->check(CLI::IsMember({"full", "diff", "incr"}));
+  create->add_option("--pg-retention-full", c.pg_retention_full, "Then keep the newest N full pg backups")
+      ->check(CLI::Range(0, 1000000));
+  create->add_option("--pg-retention-diff", c.pg_retention_diff, "Then keep the newest N diff pg backups")
+      ->check(CLI::Range(0, 1000000));
   create->callback([&] { code = cmd_schedule_create(g, c); });
 
   auto* get = schedule->add_subcommand("get", "List schedules");

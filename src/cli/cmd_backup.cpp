@@ -35,6 +35,12 @@ std::string u64(uint64_t v) { return std::to_string(v); }
 // the schedule's name. Flags given as well add labels or override the TTL.
 int backup_from_schedule(const GlobalOptions& g, const BackupCreateArgs& a) {
   Schedule s = load_schedule_or_exit(a.from_schedule);
+  if (!s.pg_stanza.empty()) {
+    std::fprintf(stderr,
+                 "error: schedule \"%s\" backs up PostgreSQL stanza %s: run 'cairn pg backup --stanza %s'.\n",
+                 s.name.c_str(), s.pg_stanza.c_str(), s.pg_stanza.c_str());
+    return kExitUsage;
+  }
   BackupCreateArgs t = a;
   t.from_schedule.clear();
   if (t.name.empty()) t.name = scheduled_backup_name(s.name, system_clock().now());

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "repo/lock.h"
 #include "source/pg/pg.h"
+#include "source/pg/pg_wal.h"
 
 namespace cairn {
 
@@ -64,6 +65,22 @@ std::string restore_command(const GlobalOptions& g, const std::string& stanza) {
   else if (repo_env && *repo_env)
     cmd += " --repo " + shell_word(repo_env);
   return cmd + " pg archive-get --stanza " + shell_word(stanza) + " %f \"%p\"";
+}
+
+json expire_json(const PgExpireResult& r, bool dry_run) {
+  return {{"dry_run", dry_run},
+          {"backups_removed", r.backups},
+          {"wal_removed", r.wal},
+          {"wal_kept_from", r.wal_kept_from}};
+}
+
+void print_expire(const PgExpireResult& r, bool dry_run) {
+  const char* verb = dry_run ? "would remove" : "removed";
+  for (const std::string& b : r.backups) std::printf("%s backup %s\n", verb, b.c_str());
+  std::printf(
+      "%s %zu backups and %zu WAL files%s%s\n", verb, r.backups.size(), r.wal.size(),
+      r.wal.empty() ? "" : (" (" + r.wal.front() + " .. " + r.wal.back() + ")").c_str(),
+      !dry_run && (!r.backups.empty() || !r.wal.empty()) ? "; 'cairn repo prune' reclaims their space" : "");
 }
 
 }  // namespace
@@ -124,7 +141,8 @@ int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
   PgBackupType type = PgBackupType::kIncr;
   if (a.type == "full") type = PgBackupType::kFull;
   if (a.type == "diff") type = PgBackupType::kDiff;
-  auto repo = open_repository(g, false, RepoAccess::kAdd);
+  const bool retention = a.retention_full > 0 || a.retention_diff > 0;
+  auto repo = open_repository(g, false, retention ? RepoAccess::kDelete : RepoAccess::kAdd);
   Result<std::unique_ptr<RepositoryLock>> lock = RepositoryLock::acquire(*repo, false, "pg backup", a.stanza);
   exit_on_error(lock.status());
   exit_on_error(repo->load_index());
@@ -136,16 +154,52 @@ int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
     return kExitFailure;
   }
   const SnapshotManifest& m = r->manifest;
+  std::optional<PgExpireResult> expired;
+  if (retention && m.status == BackupStatus::kCompleted) {
+    Result<PgExpireResult> e =
+        pg_expire(*repo, PgExpireOptions{a.stanza, a.retention_full, a.retention_diff, false});
+    if (!e.is_ok()) {
+      std::fprintf(stderr, "error: backup %s is saved, but expiring older backups failed: %s.\n",
+                   m.name.c_str(), e.status().message().c_str());
+      return kExitFailure;
+    }
+    expired = std::move(*e);
+  }
   if (json_output(g)) {
-    std::printf("%s\n", snapshot_to_json(m, true, 2).c_str());
+    if (expired) {
+      json j = json::parse(snapshot_to_json(m, true, 2));
+      j["expire"] = expire_json(*expired, false);
+      std::printf("%s\n", j.dump(2).c_str());
+    } else {
+      std::printf("%s\n", snapshot_to_json(m, true, 2).c_str());
+    }
   } else {
     std::printf("pg backup %s (%s) %s: %s read, %s added, WAL %s..%s, in %s\n", m.name.c_str(),
                 pg_backup_type_name(r->type), backup_status_name(m.status),
                 format_size(m.stats.bytes_read).c_str(), format_size(m.stats.bytes_added).c_str(),
                 pg_label(m, kPgStartWalLabel).c_str(), pg_label(m, kPgStopWalLabel).c_str(),
                 format_duration(monotonic_seconds() - start).c_str());
+    if (expired) print_expire(*expired, false);
   }
   return m.status == BackupStatus::kCompleted ? kExitOk : kExitPartial;
+}
+
+int cmd_pg_expire(const GlobalOptions& g, const PgExpireArgs& a) {
+  auto repo = open_repository(g, false, a.dry_run ? RepoAccess::kRead : RepoAccess::kDelete);
+  std::unique_ptr<RepositoryLock> lock;
+  if (!a.dry_run) {
+    Result<std::unique_ptr<RepositoryLock>> l = RepositoryLock::acquire(*repo, false, "pg expire", a.stanza);
+    exit_on_error(l.status());
+    lock = std::move(*l);
+  }
+  Result<PgExpireResult> r =
+      pg_expire(*repo, PgExpireOptions{a.stanza, a.retention_full, a.retention_diff, a.dry_run});
+  exit_on_error(r.status());
+  if (json_output(g))
+    std::printf("%s\n", expire_json(*r, a.dry_run).dump(2).c_str());
+  else
+    print_expire(*r, a.dry_run);
+  return kExitOk;
 }
 
 int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a) {
@@ -158,17 +212,76 @@ int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a) {
   o.target_action = a.target_action;
   o.target_timeline = a.target_timeline;
   o.force = a.force;
+  o.delta = a.delta;
   o.restore_command = restore_command(g, a.stanza);
   auto repo = open_repository(g, true, RepoAccess::kRead);
   const double start = monotonic_seconds();
   Result<PgRestoreResult> r = pg_restore(*repo, o);
   exit_on_error(r.status());
   for (const auto& e : r->errors) log_warning(printable_path(e.path) + ": " + e.message);
-  std::printf("restored pg backup %s: %llu files, %s, in %s; start PostgreSQL to replay the WAL%s\n",
-              r->set.c_str(), static_cast<unsigned long long>(r->files), format_size(r->bytes).c_str(),
-              format_duration(monotonic_seconds() - start).c_str(),
-              a.type.empty() || a.type == "default" ? "" : (" to the " + a.type + " target").c_str());
+  const double seconds = monotonic_seconds() - start;
+  if (json_output(g)) {
+    json j = {{"set", r->set},
+              {"files", r->files},
+              {"bytes", r->bytes},
+              {"bytes_fetched", r->bytes_fetched},
+              {"delta", r->delta},
+              {"seconds", seconds},
+              {"errors", r->errors.size()}};
+    if (r->delta) {
+      j["files_unchanged"] = r->files_unchanged;
+      j["files_patched"] = r->files_patched;
+      j["files_removed"] = r->files_removed;
+    }
+    std::printf("%s\n", j.dump(2).c_str());
+    return r->errors.empty() ? kExitOk : kExitPartial;
+  }
+  const std::string to_target = a.type.empty() || a.type == "default" ? "" : " to the " + a.type + " target";
+  if (r->delta)
+    std::printf(
+        "restored pg backup %s with --delta: %llu files (%llu unchanged, %llu patched), %llu removed, %s "
+        "fetched from the repository for %s, in %s; start PostgreSQL to replay the WAL%s\n",
+        r->set.c_str(), static_cast<unsigned long long>(r->files),
+        static_cast<unsigned long long>(r->files_unchanged),
+        static_cast<unsigned long long>(r->files_patched), static_cast<unsigned long long>(r->files_removed),
+        format_size(r->bytes_fetched).c_str(), format_size(r->bytes).c_str(),
+        format_duration(seconds).c_str(), to_target.c_str());
+  else
+    std::printf(
+        "restored pg backup %s: %llu files, %s fetched from the repository, in %s; start PostgreSQL to "
+        "replay the WAL%s\n",
+        r->set.c_str(), static_cast<unsigned long long>(r->files), format_size(r->bytes_fetched).c_str(),
+        format_duration(seconds).c_str(), to_target.c_str());
   return r->errors.empty() ? kExitOk : kExitPartial;
+}
+
+int cmd_pg_check(const GlobalOptions& g, const PgCheckArgs& a) {
+  auto repo = open_repository(g, false, RepoAccess::kRead);
+  Result<PgCheckResult> r = pg_check(*repo, a.stanza, a.archive_timeout);
+  exit_on_error(r.status());
+  if (json_output(g)) {
+    std::printf("%s\n", json{{"stanza", a.stanza},
+                             {"segment", r->segment},
+                             {"seconds", r->seconds},
+                             {"gaps", r->gaps},
+                             {"ok", r->gaps.empty()}}
+                            .dump(2)
+                            .c_str());
+  } else {
+    std::printf("stanza %s: WAL segment %s archived in %s\n", a.stanza.c_str(), r->segment.c_str(),
+                format_duration(r->seconds).c_str());
+  }
+  if (!r->gaps.empty()) {
+    std::fprintf(
+        stderr,
+        "error: the archive of stanza %s is missing %zu WAL segment%s (%s%s); a restore cannot replay "
+        "past %s: take a new full backup with 'cairn pg backup --stanza %s --type full'.\n",
+        a.stanza.c_str(), r->gaps.size(), r->gaps.size() == 1 ? "" : "s", r->gaps.front().c_str(),
+        r->gaps.size() == 1 ? "" : (" .. " + r->gaps.back()).c_str(), r->gaps.front().c_str(),
+        a.stanza.c_str());
+    return kExitFailure;
+  }
+  return kExitOk;
 }
 
 int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
@@ -179,6 +292,10 @@ int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
                                              ? Result<std::vector<std::string>>(std::vector<std::string>{})
                                              : archived_wal(*repo, a.stanza);
   exit_on_error(wal.status());
+  Result<std::vector<std::string>> gaps = a.stanza.empty()
+                                              ? Result<std::vector<std::string>>(std::vector<std::string>{})
+                                              : archive_gaps(*repo, a.stanza);
+  exit_on_error(gaps.status());
   if (json_output(g)) {
     json items = json::array();
     for (const SnapshotManifest& m : *backups) {
@@ -198,7 +315,8 @@ int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
     }
     json archive = {{"min", wal->empty() ? "" : wal->front()},
                     {"max", wal->empty() ? "" : wal->back()},
-                    {"files", wal->size()}};
+                    {"files", wal->size()},
+                    {"missing", *gaps}};
     std::printf("%s\n", json{{"backups", items}, {"archive", archive}}.dump(2).c_str());
     return kExitOk;
   }
@@ -213,6 +331,10 @@ int cmd_pg_info(const GlobalOptions& g, const PgInfoArgs& a) {
   if (!a.stanza.empty())
     std::printf("archive: %zu WAL files%s\n", wal->size(),
                 wal->empty() ? "" : (", " + wal->front() + " .. " + wal->back()).c_str());
+  if (!gaps->empty())
+    std::printf("archive: %zu WAL segments missing (%s%s): no restore replays past %s\n", gaps->size(),
+                gaps->front().c_str(), gaps->size() == 1 ? "" : (" .. " + gaps->back()).c_str(),
+                gaps->front().c_str());
   return kExitOk;
 }
 

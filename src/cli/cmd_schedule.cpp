@@ -58,7 +58,10 @@ int cmd_schedule_create(const GlobalOptions& g, const ScheduleCreateArgs& a) {
   if (!cron.is_ok()) return usage_error("--schedule \"" + a.schedule + "\": " + cron.status().message());
   if (!next_run(*cron, system_clock().now()))
     return usage_error("--schedule \"" + a.schedule + "\" never fires (no such date)");
-  if (a.paths.empty()) return usage_error("give at least one --path for the schedule's backups");
+  if (!a.pg_stanza.empty() && !a.paths.empty())
+    return usage_error("a schedule backs up either --path folders or a --pg-stanza, not both");
+  if (a.paths.empty() && a.pg_stanza.empty())
+    return usage_error("give at least one --path (or a --pg-stanza) for the schedule's backups");
   Schedule s;
   s.name = a.name;
   s.schedule = a.schedule;
@@ -79,6 +82,10 @@ int cmd_schedule_create(const GlobalOptions& g, const ScheduleCreateArgs& a) {
     s.ttl_seconds = *ttl;
   }
   s.retention = a.policy;
+  s.pg_stanza = a.pg_stanza;
+  s.pg_type = a.pg_type;
+  s.pg_retention_full = a.pg_retention_full;
+  s.pg_retention_diff = a.pg_retention_diff;
   RepositoryTarget target = resolve_target(g);
   if (target.named)
     s.location = target.location.name;
@@ -145,6 +152,10 @@ int cmd_schedule_describe(const GlobalOptions& g, const std::string& name) {
   std::printf("Created:      %s\n\n", format_human_time(s.created).c_str());
   std::printf("Backup Template:\n");
   std::printf("  Paths:          %s\n", join(s.paths).c_str());
+  if (!s.pg_stanza.empty())
+    std::printf(
+        "  PostgreSQL:     pg backup --stanza %s --type %s (retention: %d full, %d diff; 0 keeps all)\n",
+        s.pg_stanza.c_str(), s.pg_type.c_str(), s.pg_retention_full, s.pg_retention_diff);
   std::printf("  Excludes:       %s\n", join(s.excludes).c_str());
   std::vector<std::string> labels;
   for (const auto& [k, v] : s.labels) labels.push_back(k + "=" + v);

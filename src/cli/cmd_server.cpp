@@ -100,6 +100,24 @@ Result<int> forget(const Schedule& s, std::vector<std::string> extra) {
   return deleted;
 }
 
+// `pg backup` of the schedule's stanza in a child (with its retention);
+// the backup's own label names it.
+BackupRunOutcome run_pg_backup(const Schedule& s) {
+  std::vector<std::string> args = target_flags(s);
+  args.insert(args.end(), {"-q", "pg", "backup", "--stanza", s.pg_stanza, "--type", s.pg_type, "-o", "json"});
+  if (s.pg_retention_full > 0)
+    args.insert(args.end(), {"--retention-full", std::to_string(s.pg_retention_full)});
+  if (s.pg_retention_diff > 0)
+    args.insert(args.end(), {"--retention-diff", std::to_string(s.pg_retention_diff)});
+  ChildResult r = run_self(args);
+  nlohmann::json doc = nlohmann::json::parse(r.out, nullptr, false);
+  const std::string label = doc.is_object() ? doc.value("name", "") : "";
+  if (!label.empty()) log_info("schedule " + s.name + ": pg backup " + label);
+  if (r.exit_code == kExitOk) return BackupRunOutcome{"Completed", ""};
+  if (r.exit_code == kExitPartial) return BackupRunOutcome{"PartiallyFailed", ""};
+  return BackupRunOutcome{"Failed", "cairn pg backup exited with code " + std::to_string(r.exit_code)};
+}
+
 SchedulerHooks child_process_hooks(const std::string& dir) {
   SchedulerHooks h;
   h.load = [dir] { return load_schedules(dir); };
@@ -116,6 +134,7 @@ SchedulerHooks child_process_hooks(const std::string& dir) {
     });
   };
   h.run_backup = [](const Schedule& s, const std::string& name) {
+    if (!s.pg_stanza.empty()) return run_pg_backup(s);
     ChildResult r = run_self({"--no-progress", "-q", "backup", "create", name, "--from-schedule", s.name});
     if (r.exit_code == kExitOk) return BackupRunOutcome{"Completed", ""};
     if (r.exit_code == kExitPartial) return BackupRunOutcome{"PartiallyFailed", ""};

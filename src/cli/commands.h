@@ -160,6 +160,10 @@ struct ScheduleCreateArgs {
   std::vector<std::string> excludes;
   std::string exclude_marker = ".cairn-exclude";
   std::vector<std::string> labels;
+  std::string pg_stanza;  // a PostgreSQL schedule: pg backup of this stanza
+  std::string pg_type = "incr";
+  int pg_retention_full = 0;
+  int pg_retention_diff = 0;
 };
 int cmd_schedule_create(const GlobalOptions& g, const ScheduleCreateArgs& a);
 int cmd_schedule_get(const GlobalOptions& g, const std::vector<std::string>& names);
@@ -197,8 +201,24 @@ int cmd_pg_archive_get(const GlobalOptions& g, const PgArchiveArgs& a);
 struct PgBackupArgs {
   std::string stanza;
   std::string type = "incr";
+  int retention_full = 0;  // then pg expire with these; 0: keep all
+  int retention_diff = 0;
 };
 int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a);
+
+struct PgExpireArgs {
+  std::string stanza;
+  int retention_full = 0;
+  int retention_diff = 0;
+  bool dry_run = false;
+};
+int cmd_pg_expire(const GlobalOptions& g, const PgExpireArgs& a);
+
+struct PgCheckArgs {
+  std::string stanza;
+  double archive_timeout = 60;  // seconds to wait for the switched segment
+};
+int cmd_pg_check(const GlobalOptions& g, const PgCheckArgs& a);
 
 struct PgRestoreArgs {
   std::string stanza;
@@ -209,6 +229,7 @@ struct PgRestoreArgs {
   std::string target_action;
   std::string target_timeline;
   bool force = false;
+  bool delta = false;
 };
 int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a);
 

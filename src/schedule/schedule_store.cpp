@@ -43,6 +43,10 @@ json to_json(const Schedule& s) {
           {"labels", s.labels},
           {"ttl_seconds", s.ttl_seconds},
           {"retention", policy_json(s.retention)},
+          {"pg_stanza", s.pg_stanza},
+          {"pg_type", s.pg_type},
+          {"pg_retention_full", s.pg_retention_full},
+          {"pg_retention_diff", s.pg_retention_diff},
           {"last_backup", s.last_backup},
           {"last_backup_name", s.last_backup_name},
           {"last_backup_status", s.last_backup_status}};
@@ -68,6 +72,11 @@ Schedule from_json(const json& j) {
   s.retention.keep_weekly = r.at("keep_weekly").get<int>();
   s.retention.keep_monthly = r.at("keep_monthly").get<int>();
   s.retention.keep_yearly = r.at("keep_yearly").get<int>();
+  // Absent in files written before PostgreSQL schedules.
+  s.pg_stanza = j.value("pg_stanza", std::string());
+  s.pg_type = j.value("pg_type", std::string("incr"));
+  s.pg_retention_full = j.value("pg_retention_full", 0);
+  s.pg_retention_diff = j.value("pg_retention_diff", 0);
   s.last_backup = j.at("last_backup").get<int64_t>();
   s.last_backup_name = j.at("last_backup_name").get<std::string>();
   s.last_backup_status = j.at("last_backup_status").get<std::string>();

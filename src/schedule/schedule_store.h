@@ -43,6 +43,12 @@ struct Schedule {
   std::map<std::string, std::string> labels;
   int64_t ttl_seconds = 0;  // 0: backups never expire
   RetentionPolicy retention;
+  // A PostgreSQL schedule runs `cairn pg backup --stanza pg_stanza` instead
+  // of a backup of paths (which are then empty).
+  std::string pg_stanza;
+  std::string pg_type = "incr";  // full, diff or incr
+  int pg_retention_full = 0;     // 0: keep all
+  int pg_retention_diff = 0;
   // Recorded by `cairn server`.
   TimeNs last_backup = 0;  // start of the last scheduled backup (0: none yet)
   std::string last_backup_name;

@@ -81,16 +81,48 @@ struct PgRestoreOptions {
   std::string target_action;    // pause|promote|shutdown; empty: PostgreSQL's default
   std::string target_timeline;  // empty: PostgreSQL's default (latest)
   bool force = false;           // restore into a non-empty directory (no live postmaster)
+  bool delta = false;           // keep what already matches the backup, fetch only what differs
   // The restore_command PostgreSQL will run, with %f and %p in it.
   std::string restore_command;
 };
 struct PgRestoreResult {
   std::string set;
   uint64_t files = 0;
-  uint64_t bytes = 0;
+  uint64_t bytes = 0;          // the restored data directory's size
+  uint64_t bytes_fetched = 0;  // what was read from the repository for it
+  bool delta = false;
+  uint64_t files_unchanged = 0, files_patched = 0, files_removed = 0;  // --delta only
   std::vector<BackupIssue> errors;
 };
 Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& options);
+
+// Retention, pgBackRest's way: beyond the newest retention_full full
+// backups, the older fulls go with every diff and incr taken from them;
+// beyond the newest retention_diff diffs, the older diffs go with the incrs
+// that follow them. Then the WAL older than the oldest kept backup's start
+// (history files stay). 0 keeps all. The blobs are reclaimed by repo prune.
+struct PgExpireOptions {
+  std::string stanza;
+  int retention_full = 0;
+  int retention_diff = 0;
+  bool dry_run = false;
+};
+struct PgExpireResult {
+  std::vector<std::string> backups;  // labels removed (or that would be)
+  std::vector<std::string> wal;      // WAL files removed (or that would be)
+  std::string wal_kept_from;         // the oldest kept backup's start segment
+};
+Result<PgExpireResult> pg_expire(Repository& repo, const PgExpireOptions& options);
+
+// Switches WAL on the stanza's server and waits up to timeout_seconds for
+// the switched segment to be archived; then lists the archive's gaps.
+// kFailedPrecondition when archiving is not set up, kIoError on timeout.
+struct PgCheckResult {
+  std::string segment;            // the switched segment, now archived
+  double seconds = 0;             // how long it took to arrive
+  std::vector<std::string> gaps;  // segments missing from the archive (see archive_gaps)
+};
+Result<PgCheckResult> pg_check(Repository& repo, const std::string& stanza, double timeout_seconds);
 
 // Backups of one stanza (or all), oldest first.
 Result<std::vector<SnapshotManifest>> pg_backups(Repository& repo, const std::string& stanza);

@@ -1,7 +1,5 @@
 // pg backup: pg_backup_start, the data directory through the file-system
 // backup, pg_backup_stop, and the check that the WAL it needs is archived.
-#include <libpq-fe.h>
-
 #include <algorithm>
 #include <ctime>
 #include <memory>
@@ -9,61 +7,11 @@
 #include "common/clock.h"
 #include "source/fs/fs_backup.h"
 #include "source/pg/pg.h"
+#include "source/pg/pg_session.h"
+#include "source/pg/pg_wal.h"
 
 namespace cairn {
 namespace {
-
-// One libpq session: pg_backup_start and pg_backup_stop must share it.
-class PgSession {
- public:
-  static Result<std::unique_ptr<PgSession>> connect(const PgConnection& c) {
-    std::vector<const char*> keys, values;
-    auto add = [&](const char* k, const std::string& v) {
-      if (v.empty()) return;
-      keys.push_back(k);
-      values.push_back(v.c_str());
-    };
-    add("host", c.host);
-    add("port", c.port);
-    add("user", c.user);
-    add("dbname", c.database);
-    const std::string application = "cairn";  // add keeps c_str(): must outlive the connect
-    add("application_name", application);
-    keys.push_back(nullptr);
-    values.push_back(nullptr);
-    std::unique_ptr<PgSession> s(new PgSession(PQconnectdbParams(keys.data(), values.data(), 0)));
-    if (PQstatus(s->conn_) != CONNECTION_OK) {
-      std::string why = PQerrorMessage(s->conn_);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      return io_error("cannot connect to PostgreSQL: " + why +
-                      "; check the stanza's --pg-socket-path/--pg-host, --pg-port and --pg-user");
-    }
-    return s;
-  }
-  ~PgSession() { PQfinish(conn_); }
-
-  // The first row of a query's result, column by column.
-  Result<std::vector<std::string>> row(const std::string& sql, const std::vector<std::string>& params = {}) {
-    std::vector<const char*> p;
-    for (const std::string& v : params) p.push_back(v.c_str());
-    PGresult* r =
-        PQexecParams(conn_, sql.c_str(), static_cast<int>(p.size()), nullptr, p.data(), nullptr, nullptr, 0);
-    std::unique_ptr<PGresult, decltype(&PQclear)> guard(r, PQclear);
-    if (PQresultStatus(r) != PGRES_TUPLES_OK) {
-      std::string why = PQerrorMessage(conn_);
-      while (!why.empty() && (why.back() == '\n' || why.back() == ' ')) why.pop_back();
-      return io_error("PostgreSQL refused \"" + sql + "\": " + why);
-    }
-    if (PQntuples(r) < 1) return io_error("PostgreSQL returned no row for \"" + sql + "\"");
-    std::vector<std::string> out;
-    for (int i = 0; i < PQnfields(r); ++i) out.emplace_back(PQgetvalue(r, 0, i));
-    return out;
-  }
-
- private:
-  explicit PgSession(PGconn* conn) : conn_(conn) {}
-  PGconn* conn_;
-};
 
 std::string label_time(TimeNs now) {
   const std::time_t t = static_cast<std::time_t>(now / 1000000000);
@@ -72,25 +20,6 @@ std::string label_time(TimeNs now) {
   char buf[32];
   std::strftime(buf, sizeof buf, "%Y%m%d-%H%M%S", &tm);
   return buf;
-}
-
-// The segments from first to last inclusive (same timeline; 16 MiB
-// segments: 256 per log file).
-std::vector<std::string> segment_range(const std::string& first, const std::string& last) {
-  std::vector<std::string> out;
-  if (first.size() != 24 || last.size() != 24 || first.substr(0, 8) != last.substr(0, 8))
-    return {first, last};
-  uint64_t a =
-      std::stoull(first.substr(8, 8), nullptr, 16) * 256 + std::stoull(first.substr(16, 8), nullptr, 16);
-  const uint64_t b =
-      std::stoull(last.substr(8, 8), nullptr, 16) * 256 + std::stoull(last.substr(16, 8), nullptr, 16);
-  for (; a <= b && out.size() < 100000; ++a) {
-    char buf[25];
-    std::snprintf(buf, sizeof buf, "%s%08llX%08llX", first.substr(0, 8).c_str(),
-                  static_cast<unsigned long long>(a / 256), static_cast<unsigned long long>(a % 256));
-    out.emplace_back(buf);
-  }
-  return out;
 }
 
 }  // namespace

@@ -6,14 +6,18 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
 
+#include "repo/archive.h"
 #include "restore/restorer.h"
 #include "source/pg/pg.h"
+#include "source/pg/pg_delta.h"
+#include "source/pg/pg_wal.h"
 
 namespace cairn {
 namespace {
@@ -77,6 +81,53 @@ Status write_text(const std::string& path, const std::string& text, bool append,
   return Status::ok();
 }
 
+// Refuses up front a restore whose target lies beyond a gap in the archive:
+// PostgreSQL would stop replaying at the gap, short of the target. The
+// segments needed run from the backup's start to the target's segment: the
+// backup's stop for immediate (and for name and xid, which no file name
+// tells), the LSN's for lsn, the first segment archived after the time for
+// time, the newest archived for default.
+Status check_wal_for_target(Repository& repo, const std::string& stanza, const SnapshotManifest& backup,
+                            const PgRestoreOptions& options) {
+  std::optional<uint64_t> from = segment_position(pg_label(backup, kPgStartWalLabel));
+  std::optional<uint64_t> stop = segment_position(pg_label(backup, kPgStopWalLabel));
+  if (!from || !stop) return Status::ok();
+  std::vector<std::string> wal;
+  std::vector<std::pair<uint64_t, TimeNs>> stored;  // segment position, when archived
+  CAIRN_RETURN_IF_ERROR(for_each_archive_record(repo, [&](const ArchiveRecord& r) {
+    if (r.stanza != stanza || r.file.empty()) return;
+    wal.push_back(r.file);
+    if (std::optional<uint64_t> p = segment_position(r.file)) stored.emplace_back(*p, r.stored);
+  }));
+  std::sort(stored.begin(), stored.end());
+  uint64_t to = *stop;
+  const std::string& type = options.target_type;
+  if (type.empty() || type == "default" || type == "time") {
+    for (const auto& [position, when] : stored) to = std::max(to, position);
+    if (type == "time") {
+      if (std::optional<double> t = parse_target_time(options.target)) {
+        for (const auto& [position, when] : stored) {
+          if (position >= *stop && static_cast<double>(when) / 1e9 >= *t) {
+            to = position;
+            break;
+          }
+        }
+      }
+    }
+  } else if (type == "lsn") {
+    if (std::optional<uint64_t> p = lsn_segment_position(options.target)) to = std::max(to, *p);
+  }
+  const std::vector<std::string> gaps = wal_gaps(wal, *from, to);
+  if (gaps.empty()) return Status::ok();
+  const std::string target = type.empty() || type == "default" ? "the end of the archive"
+                             : type == "immediate"             ? "consistency"
+                                                               : "the " + type + " target";
+  return failed_precondition("WAL segment " + gaps.front() + " is missing from the archive of stanza " +
+                             stanza + ", and recovery from backup " + backup.name + " to " + target +
+                             " needs it; choose a target before it (see 'cairn pg info --stanza " + stanza +
+                             "') or a backup taken after it");
+}
+
 }  // namespace
 
 Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& options) {
@@ -85,15 +136,12 @@ Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& opt
   if (std::optional<long> pid = live_postmaster(dir))
     return failed_precondition("PostgreSQL is running in " + dir + " (postmaster pid " +
                                std::to_string(*pid) + "); stop it before restoring over it");
-  if (!is_empty_dir(dir)) {
+  const bool delta = options.delta && !is_empty_dir(dir);
+  if (!delta && !is_empty_dir(dir)) {
     if (!options.force)
       return invalid_argument(dir +
-                              " is not empty; restore into an empty directory, or pass --force to "
-                              "replace what is there");
-    std::error_code ec;
-    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-      std::filesystem::remove_all(entry, ec);
-    if (ec) return io_error("cannot empty " + dir + ": " + ec.message());
+                              " is not empty; pass --delta to fetch only what differs from the backup, "
+                              "--force to replace what is there, or restore into an empty directory");
   }
 
   CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> backups, pg_backups(repo, options.stanza));
@@ -119,11 +167,38 @@ Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& opt
           "; take one with 'cairn pg backup --stanza " + options.stanza + "'");
   }
 
-  RestoreOptions ro;
-  ro.target = dir;
-  ro.strip_prefix = chosen->paths.empty() ? stanza.pg_path : chosen->paths[0];
-  ro.restore_owner = ::geteuid() == 0;
-  CAIRN_ASSIGN_OR_RETURN(RestoreResult restored, restore_snapshot(repo, *chosen, ro, nullptr));
+  CAIRN_RETURN_IF_ERROR(check_wal_for_target(repo, options.stanza, *chosen, options));
+  if (options.force && !delta && !is_empty_dir(dir)) {
+    // Only now, once the restore is known to be possible.
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+      std::filesystem::remove_all(entry, ec);
+    if (ec) return io_error("cannot empty " + dir + ": " + ec.message());
+  }
+
+  PgRestoreResult result;
+  const std::string strip = chosen->paths.empty() ? stanza.pg_path : chosen->paths[0];
+  if (delta) {
+    CAIRN_ASSIGN_OR_RETURN(DeltaResult d, delta_restore(repo, *chosen, strip, dir, ::geteuid() == 0));
+    result.delta = true;
+    result.files = d.files_unchanged + d.files_patched + d.files_restored;
+    result.files_unchanged = d.files_unchanged;
+    result.files_patched = d.files_patched;
+    result.files_removed = d.files_removed;
+    result.bytes_fetched = d.bytes_fetched;
+    result.bytes = chosen->stats.bytes;
+    result.errors = std::move(d.errors);
+  } else {
+    RestoreOptions ro;
+    ro.target = dir;
+    ro.strip_prefix = strip;
+    ro.restore_owner = ::geteuid() == 0;
+    CAIRN_ASSIGN_OR_RETURN(RestoreResult restored, restore_snapshot(repo, *chosen, ro, nullptr));
+    result.files = restored.files;
+    result.bytes = restored.bytes;
+    result.bytes_fetched = restored.bytes;
+    result.errors = restored.errors;
+  }
 
   struct stat owner {};
   if (::stat(dir.c_str(), &owner) != 0) return errno_status(errno, "stat " + dir);
@@ -147,11 +222,7 @@ Result<PgRestoreResult> pg_restore(Repository& repo, const PgRestoreOptions& opt
   CAIRN_RETURN_IF_ERROR(write_text(dir + "/postgresql.auto.conf", settings, true, owner));
   CAIRN_RETURN_IF_ERROR(write_text(dir + "/recovery.signal", "", false, owner));
 
-  PgRestoreResult result;
   result.set = chosen->name;
-  result.files = restored.files;
-  result.bytes = restored.bytes;
-  result.errors = restored.errors;
   return result;
 }
 
