@@ -62,6 +62,11 @@ int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
     return kExitUsage;
   }
   if (!a.from_schedule.empty()) return restore_from_schedule(g, a);
+  if (a.to_stdout) return cmd_restore_to_stdout(g, a);
+  if (a.target.empty()) {
+    std::fprintf(stderr, "error: say where to restore: --target FOLDER, or --to-stdout for one file.\n");
+    return kExitUsage;
+  }
   std::string name = a.name.empty() ? a.from_backup + "-" + timestamp_suffix() : a.name;
   std::error_code ec;
   std::string target = std::filesystem::absolute(a.target, ec).lexically_normal().string();
