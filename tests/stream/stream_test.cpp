@@ -3,6 +3,7 @@
 // binary. No PostgreSQL here: pg_dump_test.cpp has the pg_dump round trip.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
