@@ -6,7 +6,7 @@
 #   build   compiler, CMake, Ninja and the libraries cairn links against
 #   test    build + s3 + what the test suite uses at run time
 #   s3      a single-node Ceph cluster with the RADOS Gateway (scripts/ceph-rgw.sh)
-#   bench   build + the peers and tools of bench/ (restic, borgbackup, GNU time)
+#   bench   build + the peers and tools of bench/ (restic, borgbackup, pgBackRest, GNU time)
 #
 # Idempotent: asks dpkg which packages are missing and, only if some are, runs
 # `apt-get update` once and installs exactly those. Runs as root, or through
@@ -32,8 +32,9 @@ command -v kubectl >/dev/null 2>&1 || test_pkgs+=(kubernetes-client)
 s3_pkgs=(ceph-mon ceph-osd ceph-mgr radosgw ceph-common uuid-runtime curl)
 # time: /usr/bin/time for peak RSS; xz-utils: the kernel tarball;
 # ca-certificates: lets `apt-get download` fetch over https mirrors;
-# openssl, zstd: the hardware ceiling of bench/run.sh (openssl speed, zstd -b3).
-bench_pkgs=(restic borgbackup time xz-utils ca-certificates openssl zstd)
+# openssl, zstd: the hardware ceiling of bench/run.sh (openssl speed, zstd -b3);
+# pgbackrest, postgresql: bench/pg-vs-pgbackrest.sh.
+bench_pkgs=(restic borgbackup time xz-utils ca-certificates openssl zstd pgbackrest postgresql)
 
 usage() {
   sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'

@@ -411,6 +411,13 @@ int run_cli(int argc, char** argv) {
                          "Kubeconfig file (default: KUBECONFIG, ~/.kube/config)");
   create_cmd->add_option("--context", create.kube_context,
                          "Kubeconfig context (default: its current-context)");
+  // A byte stream, such as a logical database dump.
+  create_cmd->add_option("--stdin-from", create.stdin_from,
+                         "Run this shell command and back up its standard output as one file, e.g. "
+                         "\"pg_dump -Fc mydb\"; the backup fails if the command does");
+  create_cmd->add_flag("--stdin", create.read_stdin, "Back up cairn's standard input as one file");
+  create_cmd->add_option("--stdin-filename", create.stdin_filename,
+                         "Name of that file in the backup (default: stdin)");
   create_cmd->callback([&] { code = cmd_backup_create(g, create); });
 
   BackupGetArgs get;
@@ -461,6 +468,9 @@ int run_cli(int argc, char** argv) {
       "--target", rc.target,
       "Folder to restore into; backed-up paths are re-created under it ('/' restores in place). "
       "Required for file backups");
+  rc_cmd->add_flag("--to-stdout", rc.to_stdout,
+                   "Write the backup's one file (a --stdin-from stream, or the file --include picks) to "
+                   "standard output instead of --target");
   rc_cmd->add_option("--include", rc.includes, "Backed-up path to restore (repeatable; default: everything)");
   add_restore_k8s_flags(rc_cmd, rc);
   add_output_flag(rc_cmd, g);

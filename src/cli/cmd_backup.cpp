@@ -76,6 +76,17 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
                  "and the other Kubernetes flags), not both; make two backups.\n");
     return kExitUsage;
   }
+  if (a.backs_up_stream() && (a.backs_up_cluster() || !a.paths.empty())) {
+    std::fprintf(stderr,
+                 "error: a backup holds either a stream (--stdin-from, --stdin) or folders (--path) or "
+                 "cluster state, not several; make separate backups.\n");
+    return kExitUsage;
+  }
+  if (!a.stdin_filename.empty() && !a.backs_up_stream()) {
+    std::fprintf(stderr, "error: --stdin-filename names a stream; add --stdin-from CMD or --stdin.\n");
+    return kExitUsage;
+  }
+  if (a.backs_up_stream()) return cmd_backup_create_stream(g, a);
   if (a.backs_up_cluster()) return cmd_backup_create_k8s(g, a);
   if (a.paths.empty()) {
     std::fprintf(stderr,

@@ -86,6 +86,7 @@ int cmd_backup_describe(const GlobalOptions& g, const BackupDescribeArgs& a) {
   std::printf("Status:       %s\n", backup_status_name(m.status));
   std::printf("Source:       %s\n", m.source.c_str());
   std::printf("Host:         %s (user %s)\n", m.hostname.c_str(), m.username.c_str());
+  if (!m.command.empty()) std::printf("Command:      %s\n", m.command.c_str());
   std::printf("\nPaths:\n");
   for (const auto& p : m.paths) std::printf("  %s\n", printable_path(p).c_str());
   if (!m.excludes.empty()) {

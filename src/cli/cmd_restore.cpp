@@ -62,6 +62,7 @@ int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
     return kExitUsage;
   }
   if (!a.from_schedule.empty()) return restore_from_schedule(g, a);
+  if (a.to_stdout) return cmd_restore_to_stdout(g, a);
   std::string name = a.name.empty() ? a.from_backup + "-" + timestamp_suffix() : a.name;
   auto repo = open_repository(g, true);
   Result<SnapshotManifest> snap = repo->load_snapshot(a.from_backup);
@@ -73,7 +74,8 @@ int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a) {
     return kExitUsage;
   }
   if (a.target.empty()) {
-    std::fprintf(stderr, "error: give --target, the folder to restore backup \"%s\" into.\n",
+    std::fprintf(stderr,
+                 "error: say where to restore backup \"%s\": --target FOLDER, or --to-stdout for one file.\n",
                  a.from_backup.c_str());
     return kExitUsage;
   }

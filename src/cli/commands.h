@@ -52,6 +52,12 @@ struct BackupCreateArgs {
   std::string include_cluster_resources;  // true | false | auto ("" = auto)
   std::string kubeconfig;                 // --kubeconfig; else KUBECONFIG, ~/.kube/config, in-cluster
   std::string kube_context;               // --context
+  // A byte stream (cmd_backup_stream.cpp): a command's standard output or
+  // cairn's own standard input, stored as one file.
+  std::string stdin_from;      // --stdin-from CMD, run with /bin/sh -c
+  bool read_stdin = false;     // --stdin
+  std::string stdin_filename;  // --stdin-filename; default "stdin"
+  bool backs_up_stream() const { return read_stdin || !stdin_from.empty(); }
   bool backs_up_cluster() const {
     return !include_namespaces.empty() || !exclude_namespaces.empty() || !include_resources.empty() ||
            !exclude_resources.empty() || !selector.empty() || !include_cluster_resources.empty() ||
@@ -60,6 +66,7 @@ struct BackupCreateArgs {
 };
 int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a);
 int cmd_backup_create_k8s(const GlobalOptions& g, const BackupCreateArgs& a);
+int cmd_backup_create_stream(const GlobalOptions& g, const BackupCreateArgs& a);
 
 struct BackupGetArgs {
   std::vector<std::string> names;
@@ -108,6 +115,7 @@ struct RestoreCreateArgs {
   double crd_establish_timeout_seconds = 60;
   std::string kubeconfig;
   std::string kube_context;
+  bool to_stdout = false;  // write the one selected file to standard output (cmd_restore_stream.cpp)
   bool restores_cluster_flags() const {
     return !include_namespaces.empty() || !exclude_namespaces.empty() || !include_resources.empty() ||
            !exclude_resources.empty() || !selector.empty() || !include_cluster_resources.empty() ||
@@ -116,6 +124,7 @@ struct RestoreCreateArgs {
   }
 };
 int cmd_restore_create(const GlobalOptions& g, const RestoreCreateArgs& a);
+int cmd_restore_to_stdout(const GlobalOptions& g, const RestoreCreateArgs& a);
 // `name` is the restore's (defaulted) name; `backup` is already loaded from `repo`.
 int cmd_restore_create_k8s(const GlobalOptions& g, const RestoreCreateArgs& a, const std::string& name,
                            Repository& repo, const SnapshotManifest& backup);

@@ -75,6 +75,7 @@ json manifest_json(const SnapshotManifest& m) {
             {"warnings", issues_json(m.warnings)}};
   // Optional, added after version 1 was frozen: older manifests lack it.
   if (m.expires != 0) j["expires"] = m.expires;
+  if (!m.command.empty()) j["command"] = m.command;
   return j;
 }
 }  // namespace
@@ -103,6 +104,7 @@ Result<SnapshotManifest> decode_snapshot(std::string_view text) {
     m.started = json_integer<int64_t>(j.at("started"));
     m.completed = json_integer<int64_t>(j.at("completed"));
     if (j.contains("expires")) m.expires = json_integer<int64_t>(j.at("expires"));
+    if (j.contains("command")) m.command = j.at("command").get<std::string>();
     if (!BlobId::from_hex(j.at("tree").get<std::string>(), m.tree))
       return corruption("snapshot has a bad tree id");
     const json& s = j.at("stats");

@@ -45,7 +45,8 @@ struct SnapshotManifest {
   std::string username;
   std::vector<std::string> paths;
   std::vector<std::string> excludes;
-  std::string parent;  // name of the backup it was incremental to, if any
+  std::string parent;   // name of the backup it was incremental to, if any
+  std::string command;  // source "stream": the shell command whose output was stored; may be empty
   TimeNs started = 0;
   TimeNs completed = 0;
   TimeNs expires = 0;  // 0: never; else deleted by TTL expiry after this instant
