@@ -162,17 +162,20 @@ sql() { # TOOL QUERY
   as_pg psql -h "$work/sock-$1" -p "${port[$1]}" -U postgres -d postgres -Atq -v ON_ERROR_STOP=1 -c "$2"
 }
 
-# Switches to a new WAL segment and waits until the archiver has pushed the
-# one just finished, so that a repository's size is not measured while
-# archiving is behind.
+# Switches to a new WAL segment and waits until the archiver has nothing
+# left to push (no .ready file in pg_wal/archive_status), so that a
+# repository's size is not measured while archiving is behind. (Comparing
+# last_archived_wal with the switched segment's name fails when the last
+# archived file is a backup history file or the switch found an empty
+# segment.)
 archive_idle() { # TOOL
-  local t=$1 seg
-  seg=$(sql "$t" "select pg_walfile_name(pg_switch_wal())")
+  local t=$1 status=$work/$1-data/pg_wal/archive_status
+  sql "$t" "select pg_switch_wal()" >/dev/null
   for _ in $(seq 600); do
-    [[ $(sql "$t" "select coalesce(last_archived_wal, '') >= '$seg' from pg_stat_archiver") == t ]] && return 0
+    compgen -G "$status/*.ready" >/dev/null || return 0
     sleep 0.5
   done
-  die "$t: WAL segment $seg was not archived within 5 minutes (see $logs/$t-postgres.log)"
+  die "$t: WAL was not archived within 5 minutes (see $logs/$t-postgres.log)"
 }
 
 repo_bytes() { du -sb "$work/$1-repo" | cut -f1; }
