@@ -144,10 +144,7 @@ int cmd_backup_create(const GlobalOptions& g, const BackupCreateArgs& a) {
     return run_fs_backup(*repo, options, &progress);
   }();
   if (!result.is_ok()) {
-    std::fprintf(stderr, "error: backup \"%s\" failed and was not saved: %s.\n", a.name.c_str(),
-                 result.status().message().c_str());
-    if (result.status().code() == ErrorCode::kLocked) return kExitLocked;
-    return kExitFailure;
+    return report_error(result.status().with_context("backup \"" + a.name + "\" failed and was not saved"));
   }
   const SnapshotManifest& m = *result;
   for (const auto& w : m.warnings) log_warning(printable_path(w.path) + ": " + w.message);

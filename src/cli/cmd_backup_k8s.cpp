@@ -50,10 +50,7 @@ int cmd_backup_create_k8s(const GlobalOptions& g, const BackupCreateArgs& a) {
   K8sBackupSummary summary;
   Result<SnapshotManifest> result = run_k8s_backup(*repo, client, options, &summary);
   if (!result.is_ok()) {
-    std::fprintf(stderr, "error: backup \"%s\" failed and was not saved: %s.\n", a.name.c_str(),
-                 result.status().message().c_str());
-    if (result.status().code() == ErrorCode::kInvalidArgument) return kExitUsage;
-    return kExitFailure;
+    return report_error(result.status().with_context("backup \"" + a.name + "\" failed and was not saved"));
   }
   const SnapshotManifest& m = *result;
   for (const auto& w : m.warnings) log_warning(w.path + ": " + w.message);

@@ -67,10 +67,7 @@ int cmd_backup_create_stream(const GlobalOptions& g, const BackupCreateArgs& a) 
     return run_stream_backup(*repo, options, &progress);
   }();
   if (!result.is_ok()) {
-    std::fprintf(stderr, "error: backup \"%s\" failed and was not saved: %s.\n", a.name.c_str(),
-                 result.status().message().c_str());
-    if (result.status().code() == ErrorCode::kLocked) return kExitLocked;
-    return kExitFailure;
+    return report_error(result.status().with_context("backup \"" + a.name + "\" failed and was not saved"));
   }
   const SnapshotManifest& m = *result;
   std::printf("backup \"%s\" %s: %s stream stored as %s, %s added, in %s\n", m.name.c_str(),

@@ -19,7 +19,7 @@
 
 #include "common/bytes.h"
 #include "common/clock.h"
-#include "k8s_support/label_selector.h"
+#include "k8s/label_selector.h"
 
 namespace cairn::testing {
 

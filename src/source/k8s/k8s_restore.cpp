@@ -11,7 +11,7 @@
 #include <thread>
 
 #include "common/clock.h"
-#include "source/k8s/label_selector.h"
+#include "k8s/label_selector.h"
 #include "source/k8s/object_cleaning.h"
 #include "source/k8s/resource_modifiers.h"
 

@@ -1,4 +1,4 @@
-#include "source/k8s/label_selector.h"
+#include "k8s/label_selector.h"
 
 #include <algorithm>
 

@@ -1,6 +1,7 @@
 // Label selectors as the API server parses them: "a=b,c!=d,e,!f,g in (x,y),h notin (z)".
 // A backup passes --selector to the server; a restore filters the backed-up
-// objects itself, with these same semantics.
+// objects itself, with these same semantics; the test API server of
+// tests/k8s_support filters its lists with them too.
 #pragma once
 
 #include <map>
