@@ -62,7 +62,7 @@ Status BlobWriter::first_error() {
   return error_;
 }
 
-Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext) {
+Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext, const BlobId* delta_base) {
   if (failed_) return first_error();
   if (repo_.index().contains(id)) return false;
   {
@@ -75,20 +75,46 @@ Result<bool> BlobWriter::add(BlobType type, const BlobId& id, ByteView plaintext
       return false;
     }
   }
-  thread_local Bytes compressed, sealed;
+  thread_local Bytes encoded, sealed;
   PackEntry entry;
   entry.id = id;
   entry.type = type;
   entry.raw_length = static_cast<uint32_t>(plaintext.size());
   ByteView body = plaintext;
   int level = repo_.config().compression_level;
-  if (level > 0 && zstd_compress(plaintext, level, compressed)) {
-    entry.compressed = true;
-    body = compressed;
+  if (level > 0) {
+    encode(plaintext, delta_base, level, entry, encoded);
+    if (entry.compressed) body = encoded;
   }
   sealed.clear();
   repo_.sealer().seal(body, blob_associated_data(id, type), sealed);
   return append(entry, sealed);
+}
+
+void BlobWriter::encode(ByteView plaintext, const BlobId* delta_base, int level, PackEntry& entry,
+                        Bytes& out) {
+  std::optional<BlobId> base_id;
+  if (delta_base) {
+    std::optional<BlobLocation> loc = repo_.index().find(*delta_base);
+    if (loc) base_id = loc->delta ? repo_.index().delta_base(*delta_base) : *delta_base;
+  }
+  // A base that cannot be read only costs storing this blob whole.
+  Result<Bytes> base = base_id ? repo_.read_blob(*base_id) : Result<Bytes>(not_found("no base"));
+  if (base.is_ok() && zstd_compress_against(plaintext, *base, level, out)) {
+    // A few changed pages in a chunk: clearly a delta, no need to try the whole.
+    bool take = out.size() * 64 <= plaintext.size();
+    if (!take) {
+      // A delta costs reading its base on every restore: only when it saves a quarter.
+      thread_local Bytes whole;
+      take = !zstd_compress(plaintext, level, whole) || out.size() * 4 < whole.size() * 3;
+      if (!take) out.swap(whole);
+    }
+    entry.compressed = true;
+    entry.delta = take;
+    if (take) entry.base = *base_id;
+    return;
+  }
+  entry.compressed = zstd_compress(plaintext, level, out);
 }
 
 Result<bool> BlobWriter::add_sealed(const PackEntry& entry, ByteView sealed) {
@@ -108,7 +134,7 @@ Result<bool> BlobWriter::append(const PackEntry& entry, ByteView sealed) {
     // The header counts too: a pack of tiny blobs has a header as large as
     // a third of its data, which must not overflow the buffer reserved for
     // the pack (a reallocation would hold it twice).
-    if (pack_->size() + pack_->count() * kPackHeaderEntrySize >= repo_.config().pack_size) {
+    if (pack_->size() + pack_->header_size() >= repo_.config().pack_size) {
       // Wait for a free uploader with the full pack still the open one, so
       // that no third pack starts filling meanwhile (the other threads wait
       // here too; when the uploader keeps up, which is the usual case, no one

@@ -38,7 +38,13 @@ class BlobWriter {
   // Thread-safe. Returns true when the blob was stored, false when the
   // repository (or this writer) already has it. An error means an earlier
   // upload failed; the backup cannot complete.
-  Result<bool> add(BlobType type, const BlobId& id, ByteView plaintext);
+  //
+  // delta_base names an indexed blob this one probably differs from in a
+  // few bytes (the same chunk of a file changed in place): the blob is then
+  // stored as a delta against it (or against its base, if it is a delta
+  // itself) when that is smaller than storing it whole. It costs reading
+  // the base, so only callers that expect in-place changes pass one.
+  Result<bool> add(BlobType type, const BlobId& id, ByteView plaintext, const BlobId* delta_base = nullptr);
 
   // Appends a blob already sealed elsewhere (prune copying live blobs out
   // of a pack it repacks), unchanged: no decryption needed. entry's
@@ -56,6 +62,9 @@ class BlobWriter {
 
  private:
   Result<bool> append(const PackEntry& entry, ByteView sealed);
+  // Compresses plaintext into out, as a delta against base when that is
+  // smaller (entry says which).
+  void encode(ByteView plaintext, const BlobId* delta_base, int level, PackEntry& entry, Bytes& out);
   std::unique_ptr<PackBuilder> new_pack();
   void keep_buffer(Bytes&& buffer);
   size_t pack_reservation() const;

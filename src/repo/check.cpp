@@ -145,7 +145,9 @@ class Checker {
       for (const auto& e : *header) entries[e.id] = &e;
       for (const auto& [id, loc] : blobs) {
         auto it = entries.find(id);
-        if (it == entries.end() || it->second->offset != loc.offset || it->second->length != loc.length)
+        if (it == entries.end() || it->second->offset != loc.offset || it->second->length != loc.length ||
+            it->second->delta != loc.delta ||
+            (loc.delta && repo_.index().delta_base(id) != std::optional<BlobId>(it->second->base)))
           problem(key.to_string(),
                   "pack header disagrees with the index about blob " + id.hex().substr(0, 16));
       }

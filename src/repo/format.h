@@ -28,6 +28,7 @@ struct BlobLocation {
   uint32_t raw_length = 0;  // plaintext length
   BlobType type = BlobType::kData;
   bool compressed = false;
+  bool delta = false;  // compressed against a base blob (MasterIndex::delta_base)
 };
 
 // Associated data of sealed objects: binds each ciphertext to what it claims

@@ -4,11 +4,14 @@
 
 namespace cairn {
 
-// Index plaintext (before zstd): "CRNI" u8 version(=1) varint pack count,
+// Index plaintext (before zstd): "CRNI" u8 version varint pack count,
 // per pack: id(32) varint blob count, per blob the pack-header entry layout.
+// Version 2 added delta blobs (an entry flag and the base id after it);
+// version 1 objects, which have none, are still read.
 namespace {
 constexpr char kMagic[] = "CRNI";
-constexpr uint8_t kVersion = 1;
+constexpr uint8_t kVersion = 2;
+constexpr uint8_t kOldestVersion = 1;
 }  // namespace
 
 Bytes encode_index(const std::vector<IndexPack>& packs) {
@@ -20,14 +23,7 @@ Bytes encode_index(const std::vector<IndexPack>& packs) {
   for (const IndexPack& p : packs) {
     w.raw(p.id.bytes);
     w.varint(p.blobs.size());
-    for (const PackEntry& e : p.blobs) {
-      w.u8(static_cast<uint8_t>(e.type));
-      w.u8(e.compressed ? 1 : 0);
-      w.raw(e.id.bytes);
-      w.u32(e.offset);
-      w.u32(e.length);
-      w.u32(e.raw_length);
-    }
+    for (const PackEntry& e : p.blobs) encode_pack_entry(e, w);
   }
   return out;
 }
@@ -39,7 +35,8 @@ Result<std::vector<IndexPack>> decode_index(ByteView data) {
   uint64_t count;
   if (!r.raw(4, magic) || as_string_view(magic) != std::string_view(kMagic, 4))
     return corruption("index has a bad magic");
-  if (!r.u8(version) || version != kVersion) return corruption("index has an unknown version");
+  if (!r.u8(version) || version < kOldestVersion || version > kVersion)
+    return corruption("index has an unknown version");
   if (!r.varint(count) || count > r.remaining() / 33) return corruption("index is malformed");
   std::vector<IndexPack> packs(count);
   for (IndexPack& p : packs) {
@@ -50,14 +47,7 @@ Result<std::vector<IndexPack>> decode_index(ByteView data) {
     std::copy(id.begin(), id.end(), p.id.bytes.begin());
     p.blobs.resize(n);
     for (PackEntry& e : p.blobs) {
-      uint8_t type, flags;
-      ByteView bid;
-      if (!r.u8(type) || !r.u8(flags) || !r.raw(32, bid) || !r.u32(e.offset) || !r.u32(e.length) ||
-          !r.u32(e.raw_length) || (type != 1 && type != 2))
-        return corruption("index entry is malformed");
-      e.type = static_cast<BlobType>(type);
-      e.compressed = flags & 1;
-      std::copy(bid.begin(), bid.end(), e.id.bytes.begin());
+      if (!decode_pack_entry(r, e) || (e.delta && version < 2)) return corruption("index entry is malformed");
     }
   }
   if (!r.at_end()) return corruption("index has trailing bytes");
@@ -70,8 +60,18 @@ void MasterIndex::add_pack(const IndexPack& pack) {
   if (inserted) packs_.push_back(pack.id);
   uint32_t number = it->second;
   for (const PackEntry& e : pack.blobs) {
-    blobs_.try_emplace(e.id, BlobLocation{number, e.offset, e.length, e.raw_length, e.type, e.compressed});
+    auto [blob, added] = blobs_.try_emplace(
+        e.id, BlobLocation{number, e.offset, e.length, e.raw_length, e.type, e.compressed, e.delta});
+    // The base goes with the copy the index reads (another copy may be plain).
+    if (added && e.delta) delta_bases_.emplace(e.id, e.base);
   }
+}
+
+std::optional<BlobId> MasterIndex::delta_base(const BlobId& id) const {
+  std::shared_lock lock(mu_);
+  auto it = delta_bases_.find(id);
+  if (it == delta_bases_.end()) return std::nullopt;
+  return it->second;
 }
 
 std::optional<BlobLocation> MasterIndex::find(const BlobId& id) const {
@@ -91,6 +91,7 @@ void MasterIndex::clear() {
   packs_.clear();
   pack_numbers_.clear();
   blobs_.clear();
+  delta_bases_.clear();
 }
 
 size_t MasterIndex::blob_count() const {

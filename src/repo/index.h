@@ -34,6 +34,9 @@ class MasterIndex {
   void add_pack(const IndexPack& pack);
   std::optional<BlobLocation> find(const BlobId& id) const;
   bool contains(const BlobId& id) const { return find(id).has_value(); }
+  // The base of a delta blob (as the copy find() returns is stored); nullopt
+  // for a blob stored whole or not indexed.
+  std::optional<BlobId> delta_base(const BlobId& id) const;
   PackId pack_id(uint32_t pack) const;
   size_t blob_count() const;
   size_t pack_count() const;
@@ -47,6 +50,7 @@ class MasterIndex {
   std::vector<PackId> packs_;
   std::unordered_map<PackId, uint32_t, BlobIdHash> pack_numbers_;
   std::unordered_map<BlobId, BlobLocation, BlobIdHash> blobs_;
+  std::unordered_map<BlobId, BlobId, BlobIdHash> delta_bases_;  // only the few delta blobs
 };
 
 }  // namespace cairn

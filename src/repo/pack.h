@@ -3,8 +3,8 @@
 //   [sealed blob 0] ... [sealed blob n-1] [sealed header] [u32 LE header length]
 //
 // The header lists each blob's type, flags, id, offset, sealed length and
-// plaintext length, so a pack can be re-indexed from its own bytes
-// (check, and recovery after a lost index).
+// plaintext length (and, for a delta blob, its base's id), so a pack can be
+// re-indexed from its own bytes (check, and recovery after a lost index).
 #pragma once
 
 #include <vector>
@@ -22,6 +22,11 @@ struct PackEntry {
   uint32_t offset = 0;
   uint32_t length = 0;
   uint32_t raw_length = 0;
+  // A delta blob is stored compressed with the bytes of base (another blob,
+  // never itself a delta) as zstd's prefix: a chunk of a file changed in
+  // place costs what changed (docs/format.md, "Delta blobs").
+  bool delta = false;
+  BlobId base{};
 };
 
 // Accumulates sealed blobs in memory; not thread-safe (BlobWriter locks).
@@ -38,6 +43,7 @@ class PackBuilder {
   }
   size_t size() const { return data_.size(); }
   size_t count() const { return entries_.size(); }
+  size_t header_size() const { return header_size_; }  // before sealing
   const std::vector<PackEntry>& entries() const { return entries_; }
   // Appends the sealed header and its length; the builder is then spent.
   Bytes finish(const Sealer& sealer);
@@ -47,9 +53,18 @@ class PackBuilder {
  private:
   Bytes data_;
   std::vector<PackEntry> entries_;
+  size_t header_size_ = 0;
 };
 
+// An entry's size in a pack header or an index; a delta entry is followed
+// by its base's id.
 constexpr size_t kPackHeaderEntrySize = 1 + 1 + 32 + 4 + 4 + 4;
+constexpr size_t kPackHeaderDeltaSize = 32;
+
+// The entry layout shared by pack headers and index objects.
+void encode_pack_entry(const PackEntry& entry, ByteWriter& out);
+// False when the entry is truncated or of an unknown type or flag.
+bool decode_pack_entry(ByteReader& in, PackEntry& entry);
 
 // Parses a pack's trailing header given the pack's last bytes (tail must
 // include the 4-byte length and the whole sealed header) and the pack size.

@@ -152,8 +152,13 @@ class Pruner {
       for (const Node& node : tree->nodes) {
         if (node.type == NodeType::kDirectory) stack.push_back(node.subtree);
         if (node.type != NodeType::kFile) continue;
-        for (const ContentChunk& c : node.content)
-          if (seen.insert(c.id).second) visit(c.id);
+        for (const ContentChunk& c : node.content) {
+          if (!seen.insert(c.id).second) continue;
+          visit(c.id);
+          // A delta blob is unreadable without its base: as live as it is.
+          std::optional<BlobId> base = repo_.index().delta_base(c.id);
+          if (base && seen.insert(*base).second) visit(*base);
+        }
       }
     }
     return Status::ok();

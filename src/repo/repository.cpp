@@ -171,14 +171,25 @@ Status Repository::load_index(std::vector<std::string>* damaged, PendingPacks pe
   return Status::ok();
 }
 
-Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) const {
+Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
   Bytes ad = blob_associated_data(id, loc.type);
   Result<Bytes> body = sealer_->open(sealed, ad);
   std::string what =
       "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
   if (!body.is_ok()) return corruption(what + " is damaged: it fails authentication");
   Bytes plain;
-  if (loc.compressed) {
+  if (loc.delta) {
+    std::optional<BlobId> base_id = index_.delta_base(id);
+    std::optional<BlobLocation> base_loc = base_id ? index_.find(*base_id) : std::nullopt;
+    if (!base_loc) return corruption(what + " is stored against a base blob that is missing from the index");
+    // Bases are always stored whole, so one level of this recursion is all there is.
+    if (base_loc->delta) return corruption(what + " is stored against a base that is itself a delta");
+    Result<Bytes> base = read_blob(*base_id);
+    if (!base.is_ok()) return base.status().with_context(what + " cannot be rebuilt from its base");
+    Result<Bytes> d = zstd_decompress_against(*body, *base, loc.raw_length);
+    if (!d.is_ok()) return corruption(what + " is damaged: " + d.status().message());
+    plain = std::move(*d);
+  } else if (loc.compressed) {
     Result<Bytes> d = zstd_decompress(*body, loc.raw_length);
     if (!d.is_ok()) return corruption(what + " is damaged: " + d.status().message());
     plain = std::move(*d);

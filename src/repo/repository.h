@@ -69,8 +69,9 @@ class Repository {
   // Reads a blob and verifies it. Corruption names the blob and its pack.
   Result<Bytes> read_blob(const BlobId& id);
   Result<Tree> read_tree(const BlobId& id);
-  // Opens a sealed blob already fetched from its pack.
-  Result<Bytes> open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) const;
+  // Opens a sealed blob already fetched from its pack (a delta blob reads
+  // its base too).
+  Result<Bytes> open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed);
 
   // Sealed metadata objects (config, index, snapshots, locks).
   Status put_sealed(ObjectKind kind, const std::string& name, ByteView plaintext);

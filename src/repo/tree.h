@@ -45,8 +45,8 @@ struct Node {
   uint64_t size = 0;     // file: bytes; symlink: length of target
   uint64_t inode = 0;    // with device, identifies hard links and unchanged files
   uint64_t device = 0;
-  uint32_t links = 1;    // hard link count at backup time
-  bool sparse = false;   // the file had holes: restore all-zero chunks as holes
+  uint32_t links = 1;                 // hard link count at backup time
+  bool sparse = false;                // the file had holes: restore all-zero chunks as holes
   std::string link_target;            // symlink only
   std::vector<ContentChunk> content;  // file only, in order
   BlobId subtree;                     // directory only

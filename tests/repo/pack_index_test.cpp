@@ -212,8 +212,8 @@ TEST(Index, TrailingBytesBadMagicAndUnknownVersionAreCorruption) {
   magic[0] ^= 0x20;
   expect_corruption(decode_index(magic).status(), "bad magic");
   Bytes version = full;
-  version[4] = 2;
-  expect_corruption(decode_index(version).status(), "version 2");
+  version[4] = 3;  // versions 1 and 2 are known
+  expect_corruption(decode_index(version).status(), "version 3");
 }
 
 TEST(Index, UnknownBlobTypeIsCorruption) {

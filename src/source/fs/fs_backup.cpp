@@ -152,6 +152,7 @@ void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* t
     size_t index;
     std::string path;
     const PathTrie* trie;
+    std::vector<ContentChunk> parent_chunks = {};
   };
   std::vector<Pending> files, dirs;
   for (const std::string& name : names) {
@@ -195,7 +196,10 @@ void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* t
         progress_.files_done++;
         progress_.bytes_done += node.size;
       } else {
-        files.push_back({ds->tree.nodes.size(), full, nullptr});
+        files.push_back({ds->tree.nodes.size(), full, nullptr,
+                         options_.delta_against_parent && prev_node && prev_node->type == NodeType::kFile
+                             ? prev_node->content
+                             : std::vector<ContentChunk>{}});
       }
     } else {
       stats_.directories++;
@@ -219,11 +223,12 @@ void FsArchiver::walk_dir(int dir_fd, const std::string& path, const PathTrie* t
     batch = FileBatch();
     batch_bytes = 0;
   };
-  for (const Pending& f : files) {
+  for (Pending& f : files) {
     auto* file = new FileState;
     file->dir = ds;
     file->index = f.index;
     file->path = f.path;
+    file->parent_chunks = std::move(f.parent_chunks);
     batch.push_back(file);
     batch_bytes += ds->tree.nodes[f.index].size;
     if (batch.size() >= kBatchFiles || batch_bytes >= kBatchBytes) flush_batch();

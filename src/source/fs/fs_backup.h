@@ -37,6 +37,17 @@ struct FsBackupOptions {
   // written: may add to the manifest (labels, status) or fail the backup
   // (nothing is saved then). PostgreSQL ends its backup here.
   std::function<Status(SnapshotManifest&)> before_save;
+  // Chunks of exactly this many bytes (the last one shorter) instead of
+  // content-defined ones, at most the chunker's maximum; 0: content-defined.
+  // For files changed only in place and at fixed offsets (PostgreSQL's
+  // relation files, in 8 KiB pages): no boundary ever moves, and cutting
+  // costs nothing.
+  uint32_t fixed_chunk_size = 0;
+  // With a parent: a changed chunk of a changed file is stored as a delta
+  // against the parent's chunk at the same offset (repo/pack.h), so a chunk
+  // with a few rewritten pages costs those bytes. Costs reading the
+  // parent's chunks back, so only for sources changed in place.
+  bool delta_against_parent = false;
   int reader_threads = 0;  // 0: automatic
   int worker_threads = 0;  // 0: one per core
 

@@ -34,6 +34,11 @@ struct FileState {
   size_t index = 0;
   std::string path;
   std::deque<ContentChunk> chunks;
+  // The parent backup's chunks of this file, to store changed chunks as
+  // deltas against (FsBackupOptions::delta_against_parent); else empty.
+  std::vector<ContentChunk> parent_chunks;
+  size_t parent_next = 0;       // the first parent chunk not wholly before parent_offset
+  uint64_t parent_offset = 0;   // where parent_chunks[parent_next] starts
   std::atomic<int> pending{1};  // the reader's hold plus one per chunk in flight
   uint64_t bytes = 0;
   bool failed = false;
@@ -49,6 +54,7 @@ struct ChunkJob {
   FileState* file = nullptr;
   ContentChunk* slot = nullptr;
   Bytes data;
+  std::optional<BlobId> delta_base;
 };
 
 // Chunk buffers handed from readers to workers and back. Each is as large
@@ -92,7 +98,11 @@ class FsArchiver {
   void read_file(FileState* file);
   void work_loop();
   // Hashes, deduplicates and stores one chunk, filling its slot.
-  void store_chunk(ContentChunk* slot, ByteView data);
+  void store_chunk(ContentChunk* slot, ByteView data, const std::optional<BlobId>& delta_base);
+  // The parent's chunk covering the file's bytes from offset (called with
+  // increasing offsets), or nullopt.
+  static std::optional<BlobId> parent_chunk_at(FileState& file, uint64_t offset);
+  size_t chunk_length(ByteView window) const;
   void file_done(FileState* file);
   void release(DirState* ds);
   void add_error(const std::string& path, const std::string& message);

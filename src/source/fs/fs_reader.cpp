@@ -197,8 +197,7 @@ void FsArchiver::read_file(FileState* file) {
   }
   LogicalReader reader(fd, std::move(ranges));
   if (!node.sparse && node.size >= kDirectReadMinBytes) reader.direct_unless_cached(node.size);
-  const Chunker& chunker = repo_.chunker();
-  const size_t max = chunker.max_size();
+  const size_t max = repo_.chunker().max_size();
   // Room for two of the largest chunks plus the alignment slack of direct
   // reads; a smaller file needs only its own size.
   const size_t capacity =
@@ -239,18 +238,20 @@ void FsArchiver::read_file(FileState* file) {
     }
     if (read_errno || have == start) break;
     ByteView window(buf + start, have - start);
-    size_t len = chunker.find_boundary(window);
+    size_t len = chunk_length(window);
+    std::optional<BlobId> base = parent_chunk_at(*file, file->bytes);
     if (eof && len == window.size() && file->chunks.empty()) {
       // The whole file is one chunk (most files are small): store it here
       // rather than pay a hand-off to a worker.
       file->chunks.push_back(ContentChunk{BlobId{}, static_cast<uint32_t>(len)});
       file->bytes += len;
-      store_chunk(&file->chunks.back(), window);
+      store_chunk(&file->chunks.back(), window, base);
       break;
     }
     budget_.acquire(len);
     ChunkJob job;
     job.file = file;
+    job.delta_base = base;
     job.data = chunk_buffers_.take();
     job.data.assign(window.begin(), window.begin() + static_cast<ptrdiff_t>(len));
     file->chunks.push_back(ContentChunk{BlobId{}, static_cast<uint32_t>(len)});
@@ -276,10 +277,26 @@ void FsArchiver::read_file(FileState* file) {
   file_done(file);
 }
 
-void FsArchiver::store_chunk(ContentChunk* slot, ByteView data) {
+size_t FsArchiver::chunk_length(ByteView window) const {
+  if (options_.fixed_chunk_size == 0) return repo_.chunker().find_boundary(window);
+  const size_t fixed = std::min<size_t>(options_.fixed_chunk_size, repo_.chunker().max_size());
+  return std::min(fixed, window.size());
+}
+
+std::optional<BlobId> FsArchiver::parent_chunk_at(FileState& file, uint64_t offset) {
+  std::vector<ContentChunk>& chunks = file.parent_chunks;
+  while (file.parent_next < chunks.size() && file.parent_offset + chunks[file.parent_next].size <= offset) {
+    file.parent_offset += chunks[file.parent_next].size;
+    file.parent_next++;
+  }
+  if (file.parent_next == chunks.size()) return std::nullopt;
+  return chunks[file.parent_next].id;
+}
+
+void FsArchiver::store_chunk(ContentChunk* slot, ByteView data, const std::optional<BlobId>& delta_base) {
   BlobId id = repo_.hasher().id(data);
   slot->id = id;
-  Result<bool> added = writer_.add(BlobType::kData, id, data);
+  Result<bool> added = writer_.add(BlobType::kData, id, data, delta_base ? &*delta_base : nullptr);
   if (!added.is_ok()) {
     fail(added.status());
   } else if (*added) {
@@ -290,7 +307,7 @@ void FsArchiver::store_chunk(ContentChunk* slot, ByteView data) {
 void FsArchiver::work_loop() {
   while (auto job = chunks_.pop()) {
     size_t len = job->data.size();
-    if (!failed_) store_chunk(job->slot, job->data);
+    if (!failed_) store_chunk(job->slot, job->data, job->delta_base);
     chunk_buffers_.give(std::move(job->data));
     budget_.release(len);
     file_done(job->file);

@@ -14,9 +14,10 @@
 //
 // Backups reuse the file-system backup: unchanged files (same size, mtime,
 // ctime and inode) are taken from the reference backup without reading;
-// anything else is read and chunked, so a few changed pages in a 1 GB
-// table file store only the chunks around them. ctime catches a rewrite
-// that kept size and mtime.
+// anything else is read in fixed 1 MiB chunks, and a changed chunk is
+// stored as a delta against the reference backup's chunk at the same
+// offset, so a few changed pages in a 1 GB table file store about what
+// changed in them. ctime catches a rewrite that kept size and mtime.
 #pragma once
 
 #include <map>

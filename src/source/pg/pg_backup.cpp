@@ -13,6 +13,9 @@
 namespace cairn {
 namespace {
 
+// 128 pages of 8 KiB: the same average size as content-defined chunks.
+constexpr uint32_t kPgChunkSize = 1u << 20;
+
 std::string label_time(TimeNs now) {
   const std::time_t t = static_cast<std::time_t>(now / 1000000000);
   std::tm tm{};
@@ -87,6 +90,12 @@ Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_nam
   fs.source = "pg";
   fs.use_parent = reference != nullptr;
   if (reference) fs.parent_name = reference->name;
+  // PostgreSQL changes its files in place, page by page, and only ever
+  // appends to them: fixed chunks never shift, and a chunk with a few
+  // rewritten pages is stored as those changes against the reference
+  // backup's chunk (docs/format.md, "Delta blobs").
+  fs.fixed_chunk_size = kPgChunkSize;
+  fs.delta_against_parent = true;
   // What PostgreSQL's own base backup leaves out (protocol.sgml,
   // "Backing Up the Data Directory"): recreated at startup, or harmful.
   for (const char* rel : {"/postmaster.pid", "/postmaster.opts", "/backup_label", "/tablespace_map",
