@@ -152,6 +152,10 @@ void add_pg_commands(CLI::App& app, GlobalOptions& g, PgArgs& a, int& code) {
       ->check(CLI::Range(0, 1000000));
   backup->add_option("--retention-diff", a.backup.retention_diff, "Then keep only the newest N diff backups")
       ->check(CLI::Range(0, 1000000));
+  backup
+      ->add_option("--archive-timeout", a.backup.archive_timeout,
+                   "Seconds to wait for the backup's last WAL segment to be archived (default 60)")
+      ->check(CLI::Range(0.1, 86400.0));
   add_output_flag(backup, g);
   backup->callback([&] { code = cmd_pg_backup(g, a.backup); });
 

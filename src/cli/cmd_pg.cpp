@@ -147,7 +147,7 @@ int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a) {
   exit_on_error(lock.status());
   exit_on_error(repo->load_index());
   const double start = monotonic_seconds();
-  Result<PgBackupResult> r = pg_backup(*repo, a.stanza, type);
+  Result<PgBackupResult> r = pg_backup(*repo, a.stanza, type, a.archive_timeout);
   if (!r.is_ok()) {
     std::fprintf(stderr, "error: the backup of stanza %s failed and was not saved: %s.\n", a.stanza.c_str(),
                  r.status().message().c_str());

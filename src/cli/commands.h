@@ -212,6 +212,7 @@ struct PgBackupArgs {
   std::string type = "incr";
   int retention_full = 0;  // then pg expire with these; 0: keep all
   int retention_diff = 0;
+  double archive_timeout = 60;  // seconds to wait for the stop segment in the archive
 };
 int cmd_pg_backup(const GlobalOptions& g, const PgBackupArgs& a);
 

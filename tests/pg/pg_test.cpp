@@ -330,6 +330,24 @@ TEST_F(PgTest, BackupWithoutArchivingAndRestoreOverARunningClusterAreRefusedPlai
   EXPECT_NE(r.err.find("PostgreSQL is running in"), std::string::npos) << r.err;
 }
 
+TEST_F(PgTest, BackupWhoseWalNeverReachesTheArchiveFailsAfterTheTimeoutAndSavesNothing) {
+  init_cluster("data", false);
+  std::ofstream(tmp_.file("data") + "/postgresql.conf", std::ios::app)
+      << "wal_level = replica\narchive_mode = on\narchive_command = '/bin/false'\n";
+  start("data", 5432);
+  create_stanza(5432);
+  const auto started = std::chrono::steady_clock::now();
+  CommandResult b = cairn({"pg", "backup", "--stanza", "main", "--archive-timeout", "2"});
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  EXPECT_EQ(b.exit_code, 1);
+  EXPECT_NE(b.err.find("did not reach the archive of stanza main within 2 seconds"), std::string::npos)
+      << b.err;
+  EXPECT_LT(seconds, 30) << "the timeout was not honoured";
+  CommandResult info = cairn({"pg", "info", "--stanza", "main", "-o", "json"});
+  ASSERT_EQ(info.exit_code, 0) << info.err;
+  EXPECT_TRUE(json::parse(info.out).at("backups").empty()) << "a backup was saved: " << info.out;
+}
+
 TEST_F(PgTest, DeltaRestoreFetchesOnlyTheDamagedChunksAndTheClusterStartsWithTheSameData) {
   init_cluster("data");
   start("data", 5432);
@@ -537,9 +555,11 @@ TEST_F(PgTest, AMissingWalSegmentIsReportedAndARestorePastItIsRefusedUpFront) {
   sql(5432, "alter system set archive_command = 'true'");
   sql(5432, "select pg_reload_conf()");
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  CommandResult lying = cairn({"pg", "backup", "--stanza", "main", "--type", "full"});
+  CommandResult lying =
+      cairn({"pg", "backup", "--stanza", "main", "--type", "full", "--archive-timeout", "2"});
   EXPECT_EQ(lying.exit_code, 1);
-  EXPECT_NE(lying.err.find("is not in the archive of stanza main"), std::string::npos) << lying.err;
+  EXPECT_NE(lying.err.find("did not reach the archive of stanza main within 2 seconds"), std::string::npos)
+      << lying.err;
   CommandResult after = cairn({"pg", "info", "--stanza", "main", "-o", "json"});
   EXPECT_EQ(json::parse(after.out).at("backups").size(), 1u);
   stop("data");

@@ -70,8 +70,11 @@ struct PgBackupResult {
   SnapshotManifest manifest;
   PgBackupType type = PgBackupType::kFull;
 };
-// type kIncr or kDiff without a full backup becomes kFull.
-Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza, PgBackupType type);
+// type kIncr or kDiff without a full backup becomes kFull. The backup is
+// saved once the WAL segment it stopped in is archived; kIoError after
+// archive_timeout_seconds without it (nothing is saved then).
+Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza, PgBackupType type,
+                                 double archive_timeout_seconds = 60);
 
 struct PgRestoreOptions {
   std::string stanza;

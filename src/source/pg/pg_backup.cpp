@@ -45,7 +45,8 @@ Result<std::vector<SnapshotManifest>> pg_backups(Repository& repo, const std::st
   return out;
 }
 
-Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_name, PgBackupType type) {
+Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_name, PgBackupType type,
+                                 double archive_timeout_seconds) {
   CAIRN_ASSIGN_OR_RETURN(PgStanza stanza, load_stanza(repo, stanza_name));
   CAIRN_ASSIGN_OR_RETURN(std::vector<SnapshotManifest> previous, pg_backups(repo, stanza_name));
   const SnapshotManifest* last_full = nullptr;
@@ -110,14 +111,18 @@ Result<PgBackupResult> pg_backup(Repository& repo, const std::string& stanza_nam
                {kPgStartLsnLabel, start[0]},
                {kPgStartWalLabel, start[1]}};
   fs.before_save = [&](SnapshotManifest& m) -> Status {
+    // pg_backup_stop switches WAL either way; its own wait for the archive
+    // polls once a second, which would cost most backups a second: wait
+    // for the stop segment here instead, as pgBackRest does.
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> stop,
                            session->row("SELECT lsn::text, pg_walfile_name(lsn), labelfile FROM "
-                                        "pg_backup_stop(true)"));
+                                        "pg_backup_stop(false)"));
     m.labels[kPgStopLsnLabel] = stop[0];
     m.labels[kPgStopWalLabel] = stop[1];
     m.labels[kPgBackupLabelFile] = stop[2];
-    // pg_backup_stop(true) waited for archive_command; make sure it archived
-    // here, so that a Completed backup can always be made consistent.
+    CAIRN_RETURN_IF_ERROR(wait_until_archived(repo, *session, stanza_name, stop[1], archive_timeout_seconds));
+    // Every segment from start to stop must be here, so that a Completed
+    // backup can always be made consistent.
     CAIRN_ASSIGN_OR_RETURN(std::vector<std::string> archived, archived_wal(repo, stanza_name));
     for (const std::string& segment : segment_range(start[1], stop[1])) {
       if (!std::binary_search(archived.begin(), archived.end(), segment))

@@ -64,4 +64,9 @@ class PgSession {
   PGconn* conn_;
 };
 
+// Waits until segment's archive record is in the repository, up to
+// timeout_seconds; kIoError then, naming PostgreSQL's last failed archive.
+Status wait_until_archived(Repository& repo, PgSession& session, const std::string& stanza,
+                           const std::string& segment, double timeout_seconds);
+
 }  // namespace cairn
