@@ -64,7 +64,7 @@ struct ChunkJob {
 // in use at once anyway.
 class ChunkBufferPool {
  public:
-  static constexpr size_t kKept = 4;
+  static constexpr size_t kKept = 16;
   Bytes take() {
     std::lock_guard<std::mutex> lock(mu_);
     if (free_.empty()) return Bytes();
