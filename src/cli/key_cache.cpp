@@ -138,8 +138,14 @@ bool is_entry_name(const std::string& name) {
          });
 }
 
-// The folder for the cache under base (made 0700 when missing), or "".
-std::string prepare_folder(const std::string& path) {
+// parent/name, made 0700 when missing, or "" when parent is not on tmpfs
+// (nothing is created on a disk) or it cannot be made.
+std::string prepare_folder(const std::string& parent, const std::string& name) {
+  if (!on_tmpfs(parent)) {
+    log_debug("key cache: not using " + parent + ": it is not on tmpfs");
+    return "";
+  }
+  const std::string path = parent + "/" + name;
   if (::mkdir(path.c_str(), 0700) != 0 && errno != EEXIST) {
     log_debug("key cache: cannot create " + path);
     return "";
@@ -168,9 +174,9 @@ std::optional<KeyCache> KeyCache::open_default() {
   std::string folder;
   const char* runtime = std::getenv("XDG_RUNTIME_DIR");
   if (runtime && *runtime && runtime[0] == '/')
-    folder = prepare_folder(std::string(runtime) + "/cairn");
+    folder = prepare_folder(runtime, "cairn");
   else
-    folder = prepare_folder("/dev/shm/cairn-" + std::to_string(::geteuid()));
+    folder = prepare_folder("/dev/shm", "cairn-" + std::to_string(::geteuid()));
   if (folder.empty()) return std::nullopt;
   return open_folder(folder);
 }
