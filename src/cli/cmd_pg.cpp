@@ -111,13 +111,17 @@ int cmd_pg_stanza_create(const GlobalOptions& g, const PgStanzaArgs& a) {
 }
 
 int cmd_pg_archive_push(const GlobalOptions& g, const PgArchiveArgs& a) {
-  // Lock, then load the index: a prune that began earlier waits for this
-  // lock before deleting what the index names (docs/format.md, Prune).
-  auto repo = open_repository(g, false, RepoAccess::kAdd);
+  // No index: a WAL segment's chunks are almost never in the repository
+  // already, and reading every index object cost more than the push itself
+  // once a few hundred segments were archived (docs/pg-archive-push.md).
+  // Chunks repeated inside the segment are still stored once; a chunk the
+  // repository held already is stored again, which is only space. The lock
+  // still matters: a prune that set our new pack aside (its index came
+  // before our record) waits for it, then rescues what the record names.
+  auto repo = open_repository(g, false, RepoAccess::kAdd, /*use_key_cache=*/true);
   Result<std::unique_ptr<RepositoryLock>> lock =
       RepositoryLock::acquire(*repo, false, "pg archive-push", a.file);
   exit_on_error(lock.status());
-  exit_on_error(repo->load_index());
   Result<PushResult> r = archive_push(*repo, a.stanza, a.file);
   exit_on_error(r.status());
   log_info(std::string(r->already_archived ? "already archived: " : "archived: ") + a.file);
@@ -125,7 +129,7 @@ int cmd_pg_archive_push(const GlobalOptions& g, const PgArchiveArgs& a) {
 }
 
 int cmd_pg_archive_get(const GlobalOptions& g, const PgArchiveArgs& a) {
-  auto repo = open_repository(g, true, RepoAccess::kRead);
+  auto repo = open_repository(g, true, RepoAccess::kRead, /*use_key_cache=*/true);
   Status st = archive_get(*repo, a.stanza, a.file, a.dest);
   // PostgreSQL asks for files that may not exist (the next timeline's
   // history): "not archived" is an answer, exit 1, not a failure to shout about.

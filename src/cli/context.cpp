@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "cli/cli.h"
+#include "cli/key_cache.h"
 #include "common/log.h"
 
 namespace cairn {
@@ -87,7 +88,8 @@ Result<std::string> read_password(const std::string& prompt, bool confirm, const
   return pw;
 }
 
-std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index, RepoAccess access) {
+std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index, RepoAccess access,
+                                            bool use_key_cache) {
   RepositoryTarget target = resolve_target(g);
   if (access != RepoAccess::kRead)
     exit_on_error(access_mode_refusal(target.location.access_mode, target.named ? target.location.name : "",
@@ -103,7 +105,9 @@ std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_in
   }
   Result<std::string> password = read_password("Repository password: ", false);
   exit_on_error(password.status());
-  Result<std::unique_ptr<Repository>> repo = Repository::open(*backend, *password);
+  Result<std::unique_ptr<Repository>> repo =
+      use_key_cache ? open_with_key_cache(*backend, *password, KeyCache::open_default())
+                    : Repository::open(*backend, *password);
   if (!repo.is_ok()) {
     if (repo.status().code() == ErrorCode::kWrongPassword) {
       std::fprintf(stderr, "error: wrong password: no key of the repository at %s opens with it.\n",

@@ -70,8 +70,11 @@ enum class RepoAccess {
 Result<std::string> read_password(const std::string& prompt, bool confirm,
                                   const std::string& env_prefix = "CAIRN_");
 
+// use_key_cache: open through the key cache (cli/key_cache.h); for the
+// commands PostgreSQL runs once per WAL file.
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index = true,
-                                            RepoAccess access = RepoAccess::kRead);
+                                            RepoAccess access = RepoAccess::kRead,
+                                            bool use_key_cache = false);
 
 bool json_output(const GlobalOptions& g);
 bool stderr_is_terminal();

@@ -98,13 +98,19 @@ Result<std::unique_ptr<Repository>> Repository::open(std::shared_ptr<Backend> ba
     if (!data.is_ok()) continue;
     Result<MasterKey> master = open_key_file(as_string_view(*data), password);
     if (!master.is_ok()) continue;
-    std::unique_ptr<Repository> repo(new Repository(backend, *master, name));
-    CAIRN_ASSIGN_OR_RETURN(Bytes config_bytes, repo->get_sealed(ObjectKind::kConfig, "config"));
-    CAIRN_ASSIGN_OR_RETURN(repo->config_, decode_config(as_string_view(config_bytes)));
-    repo->chunker_ = std::make_unique<Chunker>(repo->config_.chunker);
-    return repo;
+    return open_with_master_key(backend, *master, name);
   }
   return last;
+}
+
+Result<std::unique_ptr<Repository>> Repository::open_with_master_key(std::shared_ptr<Backend> backend,
+                                                                     const MasterKey& master,
+                                                                     const std::string& key_name) {
+  std::unique_ptr<Repository> repo(new Repository(std::move(backend), master, key_name));
+  CAIRN_ASSIGN_OR_RETURN(Bytes config_bytes, repo->get_sealed(ObjectKind::kConfig, "config"));
+  CAIRN_ASSIGN_OR_RETURN(repo->config_, decode_config(as_string_view(config_bytes)));
+  repo->chunker_ = std::make_unique<Chunker>(repo->config_.chunker);
+  return repo;
 }
 
 Status Repository::put_sealed(ObjectKind kind, const std::string& name, ByteView plaintext) {

@@ -45,6 +45,16 @@ class Repository {
   static Result<std::unique_ptr<Repository>> open(std::shared_ptr<Backend> backend,
                                                   std::string_view password);
 
+  // Opens with a master key already unwrapped from key file key_name (the
+  // key cache, src/cli/key_cache.h), without Argon2id. kCorruption when the
+  // config does not open with it.
+  static Result<std::unique_ptr<Repository>> open_with_master_key(std::shared_ptr<Backend> backend,
+                                                                  const MasterKey& master,
+                                                                  const std::string& key_name);
+  // The key file this session was opened with, and the key it unwrapped.
+  const std::string& key_name() const { return key_name_; }
+  const MasterKey& master_key() const { return master_; }
+
   const RepoConfig& config() const { return config_; }
   Backend& backend() { return *backend_; }
   std::shared_ptr<Backend> backend_ptr() { return backend_; }

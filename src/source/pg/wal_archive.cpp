@@ -1,11 +1,14 @@
 // Stanzas and the WAL archive: archive-push and archive-get.
 #include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
-#include <fstream>
-#include <sstream>
+#include <mutex>
+#include <thread>
 
 #include "common/clock.h"
 #include "common/temp_name.h"
@@ -17,14 +20,70 @@
 namespace cairn {
 namespace {
 
+// Small files (pg_control, PG_VERSION); a WAL file is mapped (MappedFile).
 Result<std::string> read_whole_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return not_found("cannot read " + path + ": " + std::strerror(errno));
-  std::ostringstream out;
-  out << in.rdbuf();
-  if (in.bad()) return io_error("reading " + path + " failed");
-  return out.str();
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return not_found("cannot read " + path + ": " + std::strerror(errno));
+  struct stat st {};
+  std::string data;
+  int err = ::fstat(fd, &st) == 0 ? 0 : errno;
+  // One byte more than the size, so that the end shows without growing the buffer.
+  if (err == 0) data.resize(static_cast<size_t>(st.st_size) + 1);
+  size_t done = 0;
+  while (err == 0) {
+    if (done == data.size()) data.resize(2 * done);  // it grew since fstat
+    const ssize_t n = ::read(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) err = errno;
+    if (n <= 0) break;
+    done += static_cast<size_t>(n);
+  }
+  ::close(fd);
+  if (err != 0) return io_error("reading " + path + " failed: " + std::strerror(err));
+  data.resize(done);
+  return data;
 }
+
+// A WAL file mapped read-only with its pages populated up front: no copy,
+// no zeroed buffer, one fault instead of one per page (on the virtual
+// machines we measured, faults were a third of a push's CPU). PostgreSQL
+// neither changes nor truncates a segment it is archiving; if something
+// else truncated it meanwhile, the SIGBUS ends the push non-zero and
+// PostgreSQL retries it, with nothing stored.
+class MappedFile {
+ public:
+  static Result<std::unique_ptr<MappedFile>> open(const std::string& path) {
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return not_found("cannot read " + path + ": " + std::strerror(errno));
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+      ::close(fd);
+      return invalid_argument(path + " is not a regular file");
+    }
+    auto file = std::unique_ptr<MappedFile>(new MappedFile);
+    file->size_ = static_cast<size_t>(st.st_size);
+    if (file->size_ > 0) {
+      void* p = ::mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE | MAP_POPULATE, fd, 0);
+      if (p == MAP_FAILED) {
+        const int err = errno;
+        ::close(fd);
+        return io_error("reading " + path + " failed: " + std::strerror(err));
+      }
+      file->data_ = static_cast<const char*>(p);
+    }
+    ::close(fd);
+    return file;
+  }
+  ~MappedFile() {
+    if (data_) ::munmap(const_cast<char*>(data_), size_);
+  }
+  std::string_view view() const { return data_ ? std::string_view(data_, size_) : std::string_view(); }
+
+ private:
+  MappedFile() = default;
+  const char* data_ = nullptr;
+  size_t size_ = 0;
+};
 
 std::string sha256_hex_of(std::string_view data) {
   const auto digest = sha256(as_bytes(data));
@@ -102,6 +161,46 @@ PgStanza stanza_from_record(const ArchiveRecord& r) {
   return s;
 }
 
+// Chunks data into writer and computes its SHA-256 (hex, into sha256), on
+// two threads: compressing 16 MiB with zstd was the longest step of a push
+// once the key came from the cache. The chunks are cut first (the
+// boundaries depend only on the bytes), then both threads take them in turn;
+// one hashes the whole file first.
+Result<std::vector<ContentChunk>> store_chunks(Repository& repo, BlobWriter& writer, ByteView data,
+                                               std::string* sha256) {
+  std::vector<ContentChunk> chunks;
+  std::vector<size_t> offsets;
+  for (size_t at = 0; at < data.size();) {
+    const size_t n = repo.chunker().find_boundary(data.subspan(at));
+    offsets.push_back(at);
+    chunks.push_back(ContentChunk{BlobId{}, static_cast<uint32_t>(n)});
+    at += n;
+  }
+  std::atomic<size_t> next{0};
+  std::mutex error_mu;
+  Status error;
+  auto work = [&] {
+    for (size_t i = next++; i < chunks.size(); i = next++) {
+      const ByteView chunk = data.subspan(offsets[i], chunks[i].size);
+      chunks[i].id = repo.hasher().id(chunk);
+      Status st = writer.add(BlobType::kData, chunks[i].id, chunk).status();
+      if (!st.is_ok()) {
+        std::lock_guard<std::mutex> lock(error_mu);
+        if (error.is_ok()) error = st;
+        return;
+      }
+    }
+  };
+  std::thread helper([&] {
+    *sha256 = sha256_hex_of(as_string_view(data));
+    work();
+  });
+  work();
+  helper.join();
+  CAIRN_RETURN_IF_ERROR(error);
+  return chunks;
+}
+
 }  // namespace
 
 Result<PgStanza> stanza_create(Repository& repo, const PgStanza& request) {
@@ -157,7 +256,8 @@ Result<PushResult> archive_push(Repository& repo, const std::string& stanza_name
   const std::string file = path.substr(path.find_last_of('/') + 1);
   if (file.empty() || file == "." || file == "..")
     return invalid_argument("\"" + path + "\" names no WAL file");
-  CAIRN_ASSIGN_OR_RETURN(std::string data, read_whole_file(path));
+  CAIRN_ASSIGN_OR_RETURN(std::unique_ptr<MappedFile> mapped, MappedFile::open(path));
+  const std::string_view data = mapped->view();
   if (is_segment_name(file)) {
     std::optional<uint64_t> id = segment_system_id(data);
     if (id && *id != stanza.system_id)
@@ -165,9 +265,8 @@ Result<PushResult> archive_push(Repository& repo, const std::string& stanza_name
                                  std::to_string(*id) + ", stanza " + stanza_name + " has " +
                                  std::to_string(stanza.system_id) + ")");
   }
-  const std::string digest = sha256_hex_of(data);
   auto compare = [&](const ArchiveRecord& existing) -> Result<PushResult> {
-    if (existing.sha256 == digest && existing.size == data.size()) return PushResult{true, 0};
+    if (existing.sha256 == sha256_hex_of(data) && existing.size == data.size()) return PushResult{true, 0};
     return already_exists("WAL file " + file + " is already archived for stanza " + stanza_name +
                           " with different contents; refusing to replace it (is another cluster archiving "
                           "into this stanza?)");
@@ -180,18 +279,9 @@ Result<PushResult> archive_push(Repository& repo, const std::string& stanza_name
   r.stanza = stanza_name;
   r.file = file;
   r.size = data.size();
-  r.sha256 = digest;
   r.stored = system_clock().now();
   BlobWriter writer(repo);
-  ByteView rest = as_bytes(data);
-  while (!rest.empty()) {
-    const size_t n = repo.chunker().find_boundary(rest);
-    const ByteView chunk = rest.subspan(0, n);
-    const BlobId id = repo.hasher().id(chunk);
-    CAIRN_RETURN_IF_ERROR(writer.add(BlobType::kData, id, chunk).status());
-    r.chunks.push_back(ContentChunk{id, static_cast<uint32_t>(n)});
-    rest = rest.subspan(n);
-  }
+  CAIRN_ASSIGN_OR_RETURN(r.chunks, store_chunks(repo, writer, as_bytes(data), &r.sha256));
   CAIRN_RETURN_IF_ERROR(writer.flush());
   Status saved = save_archive_record(repo, r);
   if (saved.code() == ErrorCode::kAlreadyExists) {
