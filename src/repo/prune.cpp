@@ -174,7 +174,12 @@ class Pruner {
       return corruption("archive/" + short_name(object_name) + " cannot be read (" + r.status().message() +
                         "), so prune cannot tell what is garbage; run 'cairn repo check'");
     }
-    for (const ContentChunk& c : r->chunks) visit(c.id);
+    for (const ContentChunk& c : r->chunks) {
+      visit(c.id);
+      // WAL is stored whole, but the copy the index reads could be a delta
+      // of the same bytes: its base is then as live.
+      if (std::optional<BlobId> base = repo_.index().delta_base(c.id)) visit(*base);
+    }
     return Status::ok();
   }
 
