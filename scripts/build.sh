@@ -54,7 +54,8 @@ fi
 
 # CMake cannot switch the compiler of a configured directory (build-asan/ was
 # GCC before it became clang): drop the cache (not the objects) and configure again.
-if [[ -n $cxx && -f "$dir/CMakeCache.txt" ]] && ! grep -qE "^CMAKE_CXX_COMPILER:[A-Z]*=$cxx\$" "$dir/CMakeCache.txt"; then
+configured_cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$dir/CMakeCache.txt" 2>/dev/null || true)
+if [[ -n $cxx && -f "$dir/CMakeCache.txt" && $configured_cxx != "$cxx" ]]; then
   echo "build.sh: $dir/ was configured with another compiler; reconfiguring it for $cxx"
   rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
 fi
