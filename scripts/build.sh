@@ -4,14 +4,11 @@
 #   scripts/build.sh [release|asan|tsan] [cmake --build arguments...]
 #
 #   release  build/       RelWithDebInfo (the default)
-#   asan     build-asan/  RelWithDebInfo with AddressSanitizer + UBSan (CAIRN_SANITIZE=ON),
-#                         built with clang++ and the libFuzzer targets (CAIRN_FUZZ=ON), so
-#                         the sanitizer tests and scripts/fuzz.sh share one build
+#   asan     build-asan/  RelWithDebInfo with AddressSanitizer + UBSan (CAIRN_SANITIZE=ON)
 #   tsan     build-tsan/  RelWithDebInfo with ThreadSanitizer (CAIRN_TSAN=ON)
 #
 # Extra arguments go to `cmake --build`, e.g. `scripts/build.sh release --target cairn`.
 # Re-running is incremental. JOBS overrides the parallelism (default: nproc).
-# CAIRN_DEBUG_INFO=lines|full sets the debug info (sanitizers default to lines).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -19,7 +16,7 @@ cd "$root"
 
 variant=release
 if [[ "${1-}" == -h || "${1-}" == --help ]]; then
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if [[ $# -gt 0 && "$1" != -* ]]; then
@@ -27,36 +24,17 @@ if [[ $# -gt 0 && "$1" != -* ]]; then
   shift
 fi
 
-cxx=
 case "$variant" in
-  release) dir=build; flags=(-DCAIRN_SANITIZE=OFF -DCAIRN_TSAN=OFF -DCAIRN_FUZZ=OFF) ;;
-  asan)
-    dir=build-asan
-    flags=(-DCAIRN_SANITIZE=ON -DCAIRN_TSAN=OFF -DCAIRN_FUZZ=ON)
-    cxx=$(command -v clang++ || true)
-    if [[ -z $cxx ]]; then
-      echo "build.sh: the asan variant needs clang++ (libFuzzer); install it with scripts/install-deps.sh test" >&2
-      exit 2
-    fi
-    flags+=(-DCMAKE_CXX_COMPILER="$cxx")
-    ;;
-  tsan) dir=build-tsan; flags=(-DCAIRN_SANITIZE=OFF -DCAIRN_TSAN=ON -DCAIRN_FUZZ=OFF) ;;
+  release) dir=build; flags=(-DCAIRN_SANITIZE=OFF -DCAIRN_TSAN=OFF) ;;
+  asan) dir=build-asan; flags=(-DCAIRN_SANITIZE=ON -DCAIRN_TSAN=OFF) ;;
+  tsan) dir=build-tsan; flags=(-DCAIRN_SANITIZE=OFF -DCAIRN_TSAN=ON) ;;
   *) echo "build.sh: unknown variant '$variant' (expected release, asan or tsan)" >&2; exit 2 ;;
 esac
-[[ -n ${CAIRN_DEBUG_INFO-} ]] && flags+=(-DCAIRN_DEBUG_INFO="$CAIRN_DEBUG_INFO")
 
 # A directory configured earlier with another generator cannot switch to Ninja
 # in place: drop its cache (not the objects) and configure again.
 if [[ -f "$dir/CMakeCache.txt" ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$dir/CMakeCache.txt"; then
   echo "build.sh: $dir/ was configured with another generator; reconfiguring it for Ninja"
-  rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
-fi
-
-# CMake cannot switch the compiler of a configured directory (build-asan/ was
-# GCC before it became clang): drop the cache (not the objects) and configure again.
-configured_cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$dir/CMakeCache.txt" 2>/dev/null || true)
-if [[ -n $cxx && -f "$dir/CMakeCache.txt" && $configured_cxx != "$cxx" ]]; then
-  echo "build.sh: $dir/ was configured with another compiler; reconfiguring it for $cxx"
   rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
 fi
 

@@ -1,6 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer targets (fuzz/) in the sanitizer build (build-asan/,
-# clang, scripts/build.sh asan) and runs each.
+# Builds the libFuzzer targets (fuzz/, clang, into build-fuzz/) and runs each.
 #
 #   scripts/fuzz.sh [SECONDS_PER_TARGET] [TARGET...]
 #
@@ -11,7 +10,7 @@
 # copied to a scratch folder so the repository stays clean; FUZZ_KEEP_CORPUS=1
 # merges the inputs that found new coverage back into fuzz/corpus/<target>/.
 # A crash, sanitizer report, leak, timeout or violated property stops that
-# target and keeps its input in build-asan/findings/<target>/: fix the bug,
+# target and keeps its input in build-fuzz/findings/<target>/: fix the bug,
 # then add the input to fuzz/regressions/<target>/ (replayed by ctest).
 # FUZZ_JOBS runs that many targets at once (default: nproc); JOBS sets the
 # build parallelism. Exits non-zero when any target found something.
@@ -21,7 +20,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$root"
 
 if [[ "${1-}" == -h || "${1-}" == --help ]]; then
-  sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 seconds=60
@@ -43,13 +42,23 @@ for t in "${targets[@]}"; do
   fi
 done
 
-dir=build-asan
+dir=${FUZZ_BUILD_DIR:-build-fuzz}
+cxx=${FUZZ_CXX:-clang++}
+jobs=${JOBS:-$(nproc)}
 parallel=${FUZZ_JOBS:-$(nproc)}
 
-# The ASan + UBSan test build carries the fuzz targets too: one sanitizer
-# build serves both (already built by scripts/test.sh, this is then a no-op).
-echo "==> build ${#targets[@]} fuzz targets ($dir/)"
-scripts/build.sh asan --target "${targets[@]/#/fuzz_}"
+# A cache made with another compiler would be reset by CMake without our
+# options: drop it (not the objects) and configure again.
+cxx_path=$(command -v "$cxx" || echo "$cxx")
+if [[ -f "$dir/CMakeCache.txt" ]] &&
+  ! grep -qE "^CMAKE_CXX_COMPILER:[A-Z]*=($cxx|$cxx_path)\$" "$dir/CMakeCache.txt"; then
+  rm -rf "$dir/CMakeCache.txt" "$dir/CMakeFiles"
+fi
+echo "==> configure fuzz ($dir/, $cxx)"
+cmake -S . -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_CXX_COMPILER="$cxx" \
+  -DCAIRN_TESTS=OFF -DCAIRN_FUZZ=ON >/dev/null
+echo "==> build ${#targets[@]} fuzz targets (-j$jobs)"
+cmake --build "$dir" --parallel "$jobs" --target "${targets[@]/#/fuzz_}"
 
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
