@@ -20,7 +20,8 @@
 namespace cairn::s3 {
 namespace {
 
-const std::filesystem::path kSuite = std::filesystem::path(__FILE__).parent_path() / "../data/sigv4";
+// An absolute path from CMake: __FILE__ is relative under ccache's base_dir.
+const std::filesystem::path kSuite = std::filesystem::path(CAIRN_TEST_DATA_DIR) / "sigv4";
 
 std::string read_text(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
