@@ -23,18 +23,6 @@ namespace fs = std::filesystem;
 
 constexpr const char* kHit = "opened with the cached key";
 
-std::string read_file(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream out;
-  out << in.rdbuf();
-  return out.str();
-}
-
-void write_file(const std::string& path, const std::string& data) {
-  fs::create_directories(fs::path(path).parent_path());
-  std::ofstream(path, std::ios::binary) << data;
-}
-
 class KeyCacheTest : public CliTest {
  protected:
   void SetUp() override {
