@@ -98,8 +98,12 @@ void BlobWriter::encode(ByteView plaintext, const BlobId* delta_base, int level,
     std::optional<BlobLocation> loc = repo_.index().find(*delta_base);
     if (loc) base_id = loc->delta ? repo_.index().delta_base(*delta_base) : *delta_base;
   }
+  if (!base_id) {  // most blobs: no base to try
+    entry.compressed = zstd_compress(plaintext, level, out);
+    return;
+  }
   // A base that cannot be read only costs storing this blob whole.
-  Result<Bytes> base = base_id ? repo_.read_blob(*base_id) : Result<Bytes>(not_found("no base"));
+  Result<Bytes> base = repo_.read_blob(*base_id);
   if (base.is_ok() && zstd_compress_against(plaintext, *base, level, out)) {
     // A few changed pages in a chunk: clearly a delta, no need to try the whole.
     bool take = out.size() * 64 <= plaintext.size();
