@@ -126,6 +126,22 @@ class PgTest : public ::testing::Test {
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
 
+  // Waits until the archiver of the cluster in DIR has nothing left to push
+  // (no .ready file in archive_status): a backup's history file, say, is
+  // archived after `pg backup` returns, and a slow (sanitizer) build can
+  // still be pushing it when the next step looks at the archive.
+  void wait_for_archive_quiet(const std::string& dir) {
+    const std::string status = tmp_.file(dir + "/pg_wal/archive_status");
+    for (int i = 0; i < 300; ++i) {
+      bool ready = false;
+      for (const auto& e : std::filesystem::directory_iterator(status))
+        if (e.path().extension() == ".ready") ready = true;
+      if (!ready) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "the archiver of " << dir << " still has .ready files after 30 s";
+  }
+
   // The object files of the repository's archive records.
   std::set<std::string> archive_objects() {
     std::set<std::string> out;
@@ -530,6 +546,7 @@ TEST_F(PgTest, AMissingWalSegmentIsReportedAndARestorePastItIsRefusedUpFront) {
   sql(5432, "create table t(x text)");
   ASSERT_EQ(cairn({"pg", "backup", "--stanza", "main", "--type", "full"}).exit_code, 0);
   sql(5432, "insert into t values ('A')");
+  ASSERT_NO_FATAL_FAILURE(wait_for_archive_quiet("data"));
   const std::set<std::string> before = archive_objects();
   const std::string lost = sql(5432, "select pg_walfile_name(pg_switch_wal())");
   wait_for_archived(5432, lost);
