@@ -177,34 +177,50 @@ Status Repository::load_index(std::vector<std::string>* damaged, PendingPacks pe
   return Status::ok();
 }
 
-Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
+namespace {
+// Authenticates a sealed blob and undoes its compression; a delta blob needs
+// the plaintext of its base. The caller re-hashes (or knows why not).
+Result<Bytes> unseal_blob(const Sealer& sealer, const BlobId& id, const BlobLocation& loc, ByteView sealed,
+                          const Bytes* base, const std::string& what) {
   Bytes ad = blob_associated_data(id, loc.type);
-  Result<Bytes> body = sealer_->open(sealed, ad);
+  Result<Bytes> body = sealer.open(sealed, ad);
+  if (!body.is_ok()) return corruption(what + " is damaged: it fails authentication");
+  Result<Bytes> plain = std::move(body);
+  if (loc.delta)
+    plain = zstd_decompress_against(*plain, *base, loc.raw_length);
+  else if (loc.compressed)
+    plain = zstd_decompress(*plain, loc.raw_length);
+  if (!plain.is_ok()) return corruption(what + " is damaged: " + plain.status().message());
+  if (plain->size() != loc.raw_length) return corruption(what + " has the wrong length");
+  return plain;
+}
+}  // namespace
+
+Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed,
+                                    const Bytes* base) {
   std::string what =
       "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
-  if (!body.is_ok()) return corruption(what + " is damaged: it fails authentication");
-  Bytes plain;
-  if (loc.delta) {
+  Result<Bytes> fetched_base = Bytes{};
+  if (loc.delta && !base) {
     std::optional<BlobId> base_id = index_.delta_base(id);
     std::optional<BlobLocation> base_loc = base_id ? index_.find(*base_id) : std::nullopt;
     if (!base_loc) return corruption(what + " is stored against a base blob that is missing from the index");
     // Bases are always stored whole, so one level of this recursion is all there is.
     if (base_loc->delta) return corruption(what + " is stored against a base that is itself a delta");
-    Result<Bytes> base = read_blob(*base_id);
-    if (!base.is_ok()) return base.status().with_context(what + " cannot be rebuilt from its base");
-    Result<Bytes> d = zstd_decompress_against(*body, *base, loc.raw_length);
-    if (!d.is_ok()) return corruption(what + " is damaged: " + d.status().message());
-    plain = std::move(*d);
-  } else if (loc.compressed) {
-    Result<Bytes> d = zstd_decompress(*body, loc.raw_length);
-    if (!d.is_ok()) return corruption(what + " is damaged: " + d.status().message());
-    plain = std::move(*d);
-  } else {
-    plain = std::move(*body);
+    fetched_base = read_blob(*base_id);
+    if (!fetched_base.is_ok()) return fetched_base.status().with_context(what + " cannot be rebuilt from its base");
+    base = &*fetched_base;
   }
-  if (plain.size() != loc.raw_length) return corruption(what + " has the wrong length");
+  CAIRN_ASSIGN_OR_RETURN(Bytes plain, unseal_blob(*sealer_, id, loc, sealed, base, what));
   if (hasher_->id(plain) != id) return corruption(what + " does not match its id");
   return plain;
+}
+
+Result<Bytes> Repository::open_delta_base(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
+  std::string what =
+      "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
+  if (loc.delta) return corruption(what + " is used as a delta base but is itself a delta");
+  return unseal_blob(*sealer_, id, loc, sealed, nullptr, what);
 }
 
 Result<Bytes> Repository::read_blob(const BlobId& id) {

@@ -79,9 +79,15 @@ class Repository {
   // Reads a blob and verifies it. Corruption names the blob and its pack.
   Result<Bytes> read_blob(const BlobId& id);
   Result<Tree> read_tree(const BlobId& id);
-  // Opens a sealed blob already fetched from its pack (a delta blob reads
-  // its base too).
-  Result<Bytes> open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed);
+  // Opens a sealed blob already fetched from its pack. A delta blob is
+  // rebuilt from base, the plaintext of index().delta_base(id), when the
+  // caller has it; otherwise its base is read here, one request per delta.
+  Result<Bytes> open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed,
+                          const Bytes* base = nullptr);
+  // Opens a whole (non-delta) blob fetched only to rebuild deltas from it:
+  // authenticated and decompressed, but not re-hashed, since every delta
+  // rebuilt from it is re-hashed and a wrong base cannot pass that.
+  Result<Bytes> open_delta_base(const BlobId& id, const BlobLocation& loc, ByteView sealed);
 
   // Sealed metadata objects (config, index, snapshots, locks).
   Status put_sealed(ObjectKind kind, const std::string& name, ByteView plaintext);

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <set>
 
 #include "backup/backup_fixture.h"
 #include "repo/check.h"
@@ -95,6 +96,58 @@ TEST_F(BackupTest, InPlaceRewritesKeepingSizeAndMtimeAreStoredAsSmallDeltasAndRe
     restore(name, out);
     EXPECT_TRUE(file_bytes(out + src + "/table") == *bytes) << name << " restored different bytes";
   }
+}
+
+// The restore fetches deltas first, then reads their bases along with the
+// whole blobs around them: a base the restore also needs as it is (an
+// unchanged copy of the file) serves both, and both come out exact.
+TEST_F(BackupTest, ABaseThatIsAlsoRestoredWholeServesBothItsFileAndTheDeltasBuiltOnIt) {
+  const std::string src = tmp_.file("src");
+  const std::string original = make_random_file(src + "/table", 6 * kChunk, 4);
+  {
+    std::ofstream copy(src + "/copy", std::ios::binary);
+    copy << original;
+  }
+  backup("first", {src}, in_place_options());
+  ASSERT_NO_FATAL_FAILURE(rewrite_in_place(src + "/table", {10, 2 * kChunk + 10, 5 * kChunk + 4096}));
+  const std::string changed = file_bytes(src + "/table");
+  SnapshotManifest second = backup("second", {src}, in_place_options());
+  ASSERT_LT(second.stats.bytes_added, 64u * 1024) << "the rewritten chunks must be stored as deltas";
+
+  reopen();
+  const std::string out = tmp_.file("out");
+  restore("second", out);
+  EXPECT_TRUE(file_bytes(out + src + "/table") == changed) << "the rebuilt deltas differ";
+  EXPECT_TRUE(file_bytes(out + src + "/copy") == original) << "the bases restored whole differ";
+}
+
+// Pack files under the repository's data/ folder.
+std::set<std::string> pack_files(const std::string& repo) {
+  std::set<std::string> out;
+  for (const auto& e : std::filesystem::recursive_directory_iterator(repo + "/data"))
+    if (e.is_regular_file()) out.insert(e.path().string());
+  return out;
+}
+
+TEST_F(BackupTest, DeltasWhoseBasesAreLostFailTheirFileWithTheReasonAndTheOtherFilesStillRestore) {
+  const std::string src = tmp_.file("src");
+  make_random_file(src + "/table", 3 * kChunk, 5);
+  backup("first", {src}, in_place_options());
+  const std::set<std::string> first_packs = pack_files(repo_path_);
+  ASSERT_NO_FATAL_FAILURE(rewrite_in_place(src + "/table", {10, kChunk + 10, 2 * kChunk + 10}));
+  const std::string other = make_random_file(src + "/other", 100 * 1024, 6);
+  SnapshotManifest second = backup("second", {src}, in_place_options());
+  ASSERT_LT(second.stats.bytes_added, 200u * 1024) << "every chunk of table must be a delta";
+  for (const std::string& pack : first_packs) ASSERT_TRUE(std::filesystem::remove(pack)) << pack;
+
+  const std::string out = tmp_.file("out");
+  RestoreResult r = restore("second", out);
+  ASSERT_EQ(r.errors.size(), 1u);
+  EXPECT_NE(r.errors[0].path.find("table"), std::string::npos) << r.errors[0].path;
+  EXPECT_NE(r.errors[0].message.find("cannot be rebuilt from its base"), std::string::npos) << r.errors[0].message;
+  EXPECT_NE(r.errors[0].message.find("missing"), std::string::npos) << r.errors[0].message;
+  EXPECT_FALSE(std::filesystem::exists(out + src + "/table")) << "a file that failed must not be left half written";
+  EXPECT_TRUE(file_bytes(out + src + "/other") == other);
 }
 
 TEST_F(BackupTest, PruneAfterForgettingTheFirstBackupKeepsTheBasesLaterDeltasNeed) {
