@@ -221,7 +221,9 @@ int cmd_pg_restore(const GlobalOptions& g, const PgRestoreArgs& a) {
   o.force = a.force;
   o.delta = a.delta;
   o.restore_command = restore_command(g, a.stanza);
-  auto repo = open_repository(g, true, RepoAccess::kRead);
+  // Through the key cache: recovery then runs archive-get once per WAL
+  // file, and the entry this fills (or finds) spares each its Argon2id.
+  auto repo = open_repository(g, true, RepoAccess::kRead, /*use_key_cache=*/true);
   const double start = monotonic_seconds();
   Result<PgRestoreResult> r = pg_restore(*repo, o);
   exit_on_error(r.status());

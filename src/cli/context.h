@@ -71,7 +71,8 @@ Result<std::string> read_password(const std::string& prompt, bool confirm,
                                   const std::string& env_prefix = "CAIRN_");
 
 // use_key_cache: open through the key cache (cli/key_cache.h); for the
-// commands PostgreSQL runs once per WAL file.
+// commands PostgreSQL runs once per WAL file, and the pg commands that
+// precede them (pg backup, pg restore).
 std::unique_ptr<Repository> open_repository(const GlobalOptions& g, bool load_index = true,
                                             RepoAccess access = RepoAccess::kRead,
                                             bool use_key_cache = false);
