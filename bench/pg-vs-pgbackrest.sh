@@ -7,6 +7,8 @@
 #   SCALE=N              pgbench -i -s N (default 50, about 770 MB)
 #   PGBENCH_SECONDS=N    pgbench run before the incremental backup (default 20)
 #   PUSH_SEGMENTS=N      WAL segments pushed to time archive-push (default 10)
+#   RESTORE_RUNS=N       restores of the incremental per tool, median reported
+#                        (default 3)
 #   DROP_CACHES=0        never drop the page cache (default: drop before each
 #                        timed run when the kernel allows it)
 #   BENCH_WORK=DIR       scratch directory (default /var/tmp/cairn-bench-pg),
@@ -34,13 +36,14 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 scale=${SCALE:-50}
 pgbench_seconds=${PGBENCH_SECONDS:-20}
 pushes=${PUSH_SEGMENTS:-10}
+restore_runs=${RESTORE_RUNS:-3}
 work=${BENCH_WORK:-/var/tmp/cairn-bench-pg}
 results=${BENCH_RESULTS-}
 keep=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --keep) keep=1 ;;
-    -h | --help) sed -n '2,30p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "pg-vs-pgbackrest.sh: unknown argument '$1'" >&2; exit 2 ;;
   esac
   shift
@@ -244,15 +247,26 @@ done
 
 # ------------------------------------------------------------------ restore
 
+# Each run restores into an empty directory; the tools take turns, so that
+# both see the same drift of a shared machine, and the median is reported.
+for run in $(seq "$restore_runs"); do
+  for t in "${tools[@]}"; do
+    target=$work/$t-restore
+    rm -rf "$target"
+    as_pg mkdir -m 0700 "$target"
+    if [[ $t == cairn ]]; then
+      timed "$t" "restore$run" "${cairn[@]}" pg restore --stanza bench --pg-path "$target"
+    else
+      timed "$t" "restore$run" "${pgbr[@]}" restore --pg1-path="$target" --process-max=2
+    fi
+    R[$t.restore_runs]="${R[$t.restore_runs]-} ${R[$t.restore${run}_s]}"
+    R[$t.restore_rss]=${R[$t.restore${run}_rss]}
+  done
+done
 for t in "${tools[@]}"; do
-  target=$work/$t-restore
-  as_pg mkdir -m 0700 "$target"
-  if [[ $t == cairn ]]; then
-    timed "$t" restore "${cairn[@]}" pg restore --stanza bench --pg-path "$target"
-  else
-    timed "$t" restore "${pgbr[@]}" restore --pg1-path="$target" --process-max=2
-  fi
-  R[$t.restore_bytes]=$(du -sb "$target" | cut -f1)
+  R[$t.restore_s]=$(tr ' ' '\n' <<<"${R[$t.restore_runs]}" | grep . | sort -n |
+    awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : sprintf("%.2f", (v[NR / 2] + v[NR / 2 + 1]) / 2)}')
+  R[$t.restore_bytes]=$(du -sb "$work/$t-restore" | cut -f1)
 done
 
 # ------------------------------------------------------- archive-push latency
@@ -308,7 +322,8 @@ report=$(
   echo "- Database MB: sum of pg_database_size after \`pgbench -i -s $scale\`; full backup MB/s = that / time."
   echo "- Incremental: after \`pgbench -T $pgbench_seconds -c 2 -j 2\` (tps: cairn's cluster ${R[cairn.tps]}, pgBackRest's ${R[pgbackrest.tps]});"
   echo "  stored MB = growth of the repository (\`du -sb\`) across the backup, the WAL archive idle before and after."
-  echo "- Restore: the incremental backup into an empty directory; MB/s = restored directory size / time."
+  echo "- Restore: the incremental backup into an empty directory, $restore_runs runs per tool taking turns, median"
+  echo "  (cairn:${R[cairn.restore_runs]} s; pgBackRest:${R[pgbackrest.restore_runs]} s); MB/s = restored directory size / time."
   echo "- archive-push: ${R[cairn.push_n]} and ${R[pgbackrest.push_n]} fresh 16 MiB segments (bulk insert), pushed one at a time; mean wall time."
   echo "- Seconds are wall-clock and include a final \`sync\`. Page cache: $cache_note."
   echo "- pgBackRest $(pgbackrest version | awk '{ print $2 }'): --compress-type=zst --process-max=2, repository on the same disk; cairn $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?'), default settings."
