@@ -9,6 +9,7 @@
 #
 # Extra arguments go to `cmake --build`, e.g. `scripts/build.sh release --target cairn`.
 # Re-running is incremental. JOBS overrides the parallelism (default: nproc).
+# CAIRN_DEBUG_INFO=lines|full sets the debug info (sanitizers default to lines).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -16,7 +17,7 @@ cd "$root"
 
 variant=release
 if [[ "${1-}" == -h || "${1-}" == --help ]]; then
-  sed -n '2,11p' "$0" | sed 's/^# \{0,1\}//'
+  sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'
   exit 0
 fi
 if [[ $# -gt 0 && "$1" != -* ]]; then
@@ -30,6 +31,7 @@ case "$variant" in
   tsan) dir=build-tsan; flags=(-DCAIRN_SANITIZE=OFF -DCAIRN_TSAN=ON) ;;
   *) echo "build.sh: unknown variant '$variant' (expected release, asan or tsan)" >&2; exit 2 ;;
 esac
+[[ -n ${CAIRN_DEBUG_INFO-} ]] && flags+=(-DCAIRN_DEBUG_INFO="$CAIRN_DEBUG_INFO")
 
 # A directory configured earlier with another generator cannot switch to Ninja
 # in place: drop its cache (not the objects) and configure again.

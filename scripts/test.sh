@@ -8,13 +8,18 @@
 #   3. release build (build/) and its tests
 #   4. AddressSanitizer + UBSan build (build-asan/) and its tests
 #      (--quick skips this pass; --tsan adds a ThreadSanitizer pass in build-tsan/)
-#   5. each libFuzzer target for 30 s (scripts/fuzz.sh, clang, build-fuzz/)
+#   5. each libFuzzer target for 10 s (scripts/fuzz.sh, clang, build-fuzz/;
+#      CAIRN_FUZZ_SECONDS sets it; every corpus and regression input is also
+#      replayed by the fuzz_regressions test in both passes above)
 #   6. ThreadSanitizer build of the concurrency tests only (build-tsan/; --tsan
 #      runs the whole suite under TSan instead); --quick skips 5 and 6
 #
 # Exits non-zero if any build or test fails. Test failures do not stop the
 # later passes, so one run shows every failure.
 # CAIRN_TEST_TIMEOUT sets the per-test timeout in seconds (default 900).
+# Every build here has line tables only (-g1, CAIRN_DEBUG_INFO=lines), which
+# is all a failure report needs and compiles a third faster; set
+# CAIRN_DEBUG_INFO=full to keep full debug info in build/.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,13 +31,15 @@ for arg in "$@"; do
   case "$arg" in
     --quick) quick=1 ;;
     --tsan) tsan=1 ;;
-    -h | --help) sed -n '2,17p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h | --help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "test.sh: unknown argument '$arg'" >&2; exit 2 ;;
   esac
 done
 
 start=$SECONDS
 timeout=${CAIRN_TEST_TIMEOUT:-900}
+fuzz_seconds=${CAIRN_FUZZ_SECONDS:-10}
+export CAIRN_DEBUG_INFO=${CAIRN_DEBUG_INFO:-lines}
 results=()
 failed=0
 passed_total=0
@@ -127,9 +134,9 @@ run_tsan_concurrency() {
 run_fuzz() {
   local t0=$SECONDS
   echo
-  echo "==== fuzz: 30 s per target ($(elapsed) elapsed)"
-  if scripts/fuzz.sh 30; then
-    results+=("fuzz: every target ran 30 s, nothing found ($((SECONDS - t0))s)")
+  echo "==== fuzz: $fuzz_seconds s per target ($(elapsed) elapsed)"
+  if scripts/fuzz.sh "$fuzz_seconds"; then
+    results+=("fuzz: every target ran $fuzz_seconds s, nothing found ($((SECONDS - t0))s)")
     passed_total=$((passed_total + 1))
   else
     results+=("fuzz: FAILED: a target found a bug or did not build (see above; $((SECONDS - t0))s)")
