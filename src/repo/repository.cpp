@@ -208,7 +208,8 @@ Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, B
     // Bases are always stored whole, so one level of this recursion is all there is.
     if (base_loc->delta) return corruption(what + " is stored against a base that is itself a delta");
     fetched_base = read_blob(*base_id);
-    if (!fetched_base.is_ok()) return fetched_base.status().with_context(what + " cannot be rebuilt from its base");
+    if (!fetched_base.is_ok())
+      return fetched_base.status().with_context(what + " cannot be rebuilt from its base");
     base = &*fetched_base;
   }
   CAIRN_ASSIGN_OR_RETURN(Bytes plain, unseal_blob(*sealer_, id, loc, sealed, base, what));

@@ -27,8 +27,8 @@ int thread_count(int requested, int backend_concurrency) {
 }
 
 // Writes a blob's plaintext (or the reason it has none) to each of its uses.
-void write_uses(const std::vector<BlobUse>& uses, const Result<Bytes>& plain, const RestoreOwnership& ownership,
-                RestoreProgress& progress) {
+void write_uses(const std::vector<BlobUse>& uses, const Result<Bytes>& plain,
+                const RestoreOwnership& ownership, RestoreProgress& progress) {
   for (const BlobUse& use : uses) {
     RestoreFile& file = *use.file;
     if (!plain.is_ok()) {
@@ -104,11 +104,14 @@ void plan_ranges(uint32_t pack, std::vector<RangeBlob>& blobs, std::vector<PackR
 void rebuild_dependents(Repository& repo, const RangeBlob& rb, const Result<Bytes>& base,
                         const RestoreOwnership& ownership, RestoreProgress& progress) {
   for (DeltaJob* job : rb.dependents) {
-    Result<Bytes> plain =
-        !job->sealed.is_ok() ? Result<Bytes>(job->sealed.status())
-        : base.is_ok()       ? repo.open_blob(job->blob.id, job->blob.loc, *job->sealed, &*base)
-                             : Result<Bytes>(base.status().with_context(
-                                   "blob " + job->blob.id.hex().substr(0, 16) + " cannot be rebuilt from its base"));
+    Result<Bytes> plain = Bytes{};
+    if (!job->sealed.is_ok())
+      plain = job->sealed.status();
+    else if (!base.is_ok())
+      plain = base.status().with_context("blob " + job->blob.id.hex().substr(0, 16) +
+                                         " cannot be rebuilt from its base");
+    else
+      plain = repo.open_blob(job->blob.id, job->blob.loc, *job->sealed, &*base);
     job->sealed = Bytes{};
     write_uses(job->blob.uses, plain, ownership, progress);
   }
@@ -235,7 +238,8 @@ void restore_data(Repository& repo, RestorePlan& plan, const RestoreOptions& opt
       }
       stashed += b.loc.length;
       jobs.push_back(std::make_unique<DeltaJob>(DeltaJob{std::move(b)}));
-      deltas[pack].push_back(RangeBlob{PackBlob{jobs.back()->blob.id, jobs.back()->blob.loc, {}}, jobs.back().get(), {}});
+      deltas[pack].push_back(
+          RangeBlob{PackBlob{jobs.back()->blob.id, jobs.back()->blob.loc, {}}, jobs.back().get(), {}});
       RangeBlob& base = whole[base_loc->pack][base_loc->offset];
       base.blob.id = *base_id;
       base.blob.loc = *base_loc;

@@ -144,9 +144,11 @@ TEST_F(BackupTest, DeltasWhoseBasesAreLostFailTheirFileWithTheReasonAndTheOtherF
   RestoreResult r = restore("second", out);
   ASSERT_EQ(r.errors.size(), 1u);
   EXPECT_NE(r.errors[0].path.find("table"), std::string::npos) << r.errors[0].path;
-  EXPECT_NE(r.errors[0].message.find("cannot be rebuilt from its base"), std::string::npos) << r.errors[0].message;
+  EXPECT_NE(r.errors[0].message.find("cannot be rebuilt from its base"), std::string::npos)
+      << r.errors[0].message;
   EXPECT_NE(r.errors[0].message.find("missing"), std::string::npos) << r.errors[0].message;
-  EXPECT_FALSE(std::filesystem::exists(out + src + "/table")) << "a file that failed must not be left half written";
+  EXPECT_FALSE(std::filesystem::exists(out + src + "/table"))
+      << "a file that failed must not be left half written";
   EXPECT_TRUE(file_bytes(out + src + "/other") == other);
 }
 
