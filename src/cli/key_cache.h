@@ -2,8 +2,8 @@
 // so that the commands PostgreSQL runs once per WAL file (pg archive-push,
 // pg archive-get) pay the Argon2id of the password (about 0.4 s, 64 MiB)
 // once an hour instead of on every call. pg backup and pg restore use it
-// too: a restore is followed by recovery's archive-get calls. docs/pg-archive-push.md weighs
-// the trade-off.
+// too: a restore is followed by recovery's archive-get calls.
+// docs/pg-archive-push.md weighs the trade-off.
 //
 // Nouns:
 //   folder  $XDG_RUNTIME_DIR/cairn, else /dev/shm/cairn-<uid>: on tmpfs

@@ -179,49 +179,55 @@ Status Repository::load_index(std::vector<std::string>* damaged, PendingPacks pe
 
 namespace {
 // Authenticates a sealed blob and undoes its compression; a delta blob needs
-// the plaintext of its base. The caller re-hashes (or knows why not).
+// the plaintext of its base. The caller re-hashes (or knows why not). Errors
+// say what is wrong, not which blob: the caller names it, so that the hot
+// path builds no names.
 Result<Bytes> unseal_blob(const Sealer& sealer, const BlobId& id, const BlobLocation& loc, ByteView sealed,
-                          const Bytes* base, const std::string& what) {
-  Bytes ad = blob_associated_data(id, loc.type);
-  Result<Bytes> body = sealer.open(sealed, ad);
-  if (!body.is_ok()) return corruption(what + " is damaged: it fails authentication");
-  Result<Bytes> plain = std::move(body);
+                          const Bytes* base) {
+  Result<Bytes> plain = sealer.open(sealed, blob_associated_data(id, loc.type));
+  if (!plain.is_ok()) return corruption("is damaged: it fails authentication");
   if (loc.delta)
     plain = zstd_decompress_against(*plain, *base, loc.raw_length);
   else if (loc.compressed)
     plain = zstd_decompress(*plain, loc.raw_length);
-  if (!plain.is_ok()) return corruption(what + " is damaged: " + plain.status().message());
-  if (plain->size() != loc.raw_length) return corruption(what + " has the wrong length");
+  if (!plain.is_ok()) return corruption("is damaged: " + plain.status().message());
+  if (plain->size() != loc.raw_length) return corruption("has the wrong length");
   return plain;
 }
 }  // namespace
 
+std::string Repository::describe_blob(const BlobId& id, const BlobLocation& loc) const {
+  return "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
+}
+
 Result<Bytes> Repository::open_blob(const BlobId& id, const BlobLocation& loc, ByteView sealed,
                                     const Bytes* base) {
-  std::string what =
-      "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
   Result<Bytes> fetched_base = Bytes{};
   if (loc.delta && !base) {
     std::optional<BlobId> base_id = index_.delta_base(id);
     std::optional<BlobLocation> base_loc = base_id ? index_.find(*base_id) : std::nullopt;
-    if (!base_loc) return corruption(what + " is stored against a base blob that is missing from the index");
+    if (!base_loc)
+      return corruption(describe_blob(id, loc) +
+                        " is stored against a base blob that is missing from the index");
     // Bases are always stored whole, so one level of this recursion is all there is.
-    if (base_loc->delta) return corruption(what + " is stored against a base that is itself a delta");
+    if (base_loc->delta)
+      return corruption(describe_blob(id, loc) + " is stored against a base that is itself a delta");
     fetched_base = read_blob(*base_id);
     if (!fetched_base.is_ok())
-      return fetched_base.status().with_context(what + " cannot be rebuilt from its base");
+      return fetched_base.status().with_context(describe_blob(id, loc) + " cannot be rebuilt from its base");
     base = &*fetched_base;
   }
-  CAIRN_ASSIGN_OR_RETURN(Bytes plain, unseal_blob(*sealer_, id, loc, sealed, base, what));
-  if (hasher_->id(plain) != id) return corruption(what + " does not match its id");
+  Result<Bytes> plain = unseal_blob(*sealer_, id, loc, sealed, base);
+  if (!plain.is_ok()) return corruption(describe_blob(id, loc) + " " + plain.status().message());
+  if (hasher_->id(*plain) != id) return corruption(describe_blob(id, loc) + " does not match its id");
   return plain;
 }
 
 Result<Bytes> Repository::open_delta_base(const BlobId& id, const BlobLocation& loc, ByteView sealed) {
-  std::string what =
-      "blob " + id.hex().substr(0, 16) + " in pack " + index_.pack_id(loc.pack).hex().substr(0, 16);
-  if (loc.delta) return corruption(what + " is used as a delta base but is itself a delta");
-  return unseal_blob(*sealer_, id, loc, sealed, nullptr, what);
+  if (loc.delta) return corruption(describe_blob(id, loc) + " is used as a delta base but is itself a delta");
+  Result<Bytes> plain = unseal_blob(*sealer_, id, loc, sealed, nullptr);
+  if (!plain.is_ok()) return corruption(describe_blob(id, loc) + " " + plain.status().message());
+  return plain;
 }
 
 Result<Bytes> Repository::read_blob(const BlobId& id) {

@@ -109,6 +109,8 @@ class Repository {
 
  private:
   Repository(std::shared_ptr<Backend> backend, const MasterKey& key, std::string key_name);
+  // "blob <id> in pack <id>", for corruption messages.
+  std::string describe_blob(const BlobId& id, const BlobLocation& loc) const;
   std::shared_ptr<Backend> backend_;
   MasterKey master_;
   std::string key_name_;

@@ -139,7 +139,7 @@ void restore_range(Repository& repo, PackRange& range, const RestoreOwnership& o
     if (!b.uses.empty()) {
       Result<Bytes> plain = repo.open_blob(b.id, b.loc, sealed);
       write_uses(b.uses, plain, ownership, progress);
-      if (!rb.dependents.empty()) rebuild_dependents(repo, rb, plain, ownership, progress);
+      rebuild_dependents(repo, rb, plain, ownership, progress);
     } else {
       rebuild_dependents(repo, rb, repo.open_delta_base(b.id, b.loc, sealed), ownership, progress);
     }
@@ -223,6 +223,12 @@ void restore_data(Repository& repo, RestorePlan& plan, const RestoreOptions& opt
   // pack -> deltas fetched in the first pass.
   std::map<uint32_t, std::map<uint32_t, RangeBlob>> whole;
   std::map<uint32_t, std::vector<RangeBlob>> deltas;
+  auto whole_slot = [&](const BlobId& id, const BlobLocation& loc) -> RangeBlob& {
+    RangeBlob& rb = whole[loc.pack][loc.offset];
+    rb.blob.id = id;
+    rb.blob.loc = loc;
+    return rb;
+  };
   for (auto& [pack, blobs] : plan.packs) {
     for (PackBlob& b : merge_blobs(blobs)) {
       std::optional<BlobId> base_id = b.loc.delta ? repo.index().delta_base(b.id) : std::nullopt;
@@ -230,20 +236,15 @@ void restore_data(Repository& repo, RestorePlan& plan, const RestoreOptions& opt
       // A delta without a usable base goes the slow way, where open_blob
       // says what is wrong with it.
       if (!base_loc || base_loc->delta || stashed + b.loc.length > kMaxStashed) {
-        RangeBlob& rb = whole[pack][b.loc.offset];
-        rb.blob.id = b.id;
-        rb.blob.loc = b.loc;
-        rb.blob.uses.insert(rb.blob.uses.end(), b.uses.begin(), b.uses.end());
+        std::vector<BlobUse>& uses = whole_slot(b.id, b.loc).blob.uses;
+        uses.insert(uses.end(), b.uses.begin(), b.uses.end());
         continue;
       }
       stashed += b.loc.length;
       jobs.push_back(std::make_unique<DeltaJob>(DeltaJob{std::move(b)}));
       deltas[pack].push_back(
           RangeBlob{PackBlob{jobs.back()->blob.id, jobs.back()->blob.loc, {}}, jobs.back().get(), {}});
-      RangeBlob& base = whole[base_loc->pack][base_loc->offset];
-      base.blob.id = *base_id;
-      base.blob.loc = *base_loc;
-      base.dependents.push_back(jobs.back().get());
+      whole_slot(*base_id, *base_loc).dependents.push_back(jobs.back().get());
     }
   }
   plan.packs.clear();
